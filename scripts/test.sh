@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: set up the host, install, build, lint, unit then lab integration tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-host.sh
+npm ci --no-audit --no-fund --loglevel=error
+npm run build
+npm run typecheck
+npm run lint
+bash scripts/lint-ansible.sh
+npx vitest run --project unit
+npx vitest run --project integration

@@ -1,0 +1,75 @@
+import { Command, CommanderError } from 'commander';
+import { CrvsError, type ExitCode, SpecInvalidError } from '../errors.js';
+import { paint } from '../report/output.js';
+import { formatProblem } from '../spec/load.js';
+import { type CliContext, type CliIO, defaultIO, examples, makeContext } from './context.js';
+import { registerDemo } from './demo.js';
+import { registerInit } from './init.js';
+import { registerPlan } from './plan.js';
+import { registerSchema } from './schema.js';
+import { registerValidate } from './validate.js';
+import { VERSION } from './version.js';
+
+export type Register = (program: Command, ctx: CliContext) => void;
+
+const COMMANDS: Register[] = [registerDemo, registerInit, registerValidate, registerPlan, registerSchema];
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('crvs')
+    .description('Set up and run the server-hosted environments of OpenCRVS.')
+    .version(VERSION, '-V, --version')
+    .option('--verbose', 'show stack traces and every command run')
+    .option('--no-color', 'disable colours (also: NO_COLOR=1, or when output is not a terminal)')
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      examples(
+        [
+          'crvs init --phase pilot --country FAR --domain farajaland.gov.example',
+          'write a starter crvs.yaml',
+        ],
+        ['crvs validate', 'check crvs.yaml, every problem with its line'],
+        ['crvs plan --population 30000000', 'size servers and disks for 30M people'],
+      ),
+    );
+  program.exitOverride();
+  program.configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
+  for (const register of COMMANDS) register(program, ctx);
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    sub.configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
+  }
+  return program;
+}
+
+/** The one place that turns errors into messages and exit codes: 0 ok, 1 failed, 2 bad input or usage. */
+export async function runMain(argv: string[], io: CliIO = defaultIO()): Promise<ExitCode> {
+  const verbose = argv.includes('--verbose');
+  const ctx = makeContext(io, { verbose, color: !argv.includes('--no-color') });
+  const out = ctx.output();
+  try {
+    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0)
+        return 0;
+      if (e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof SpecInvalidError) {
+      for (const p of e.problems) out.err(formatProblem(p));
+      out.err(paint(out, 'red', `error: ${e.message}`));
+      return 2;
+    }
+    if (e instanceof CrvsError) {
+      out.err(paint(out, 'red', `error [${e.code}]: ${e.message}`));
+      if (e.hint) out.err(`hint: ${e.hint}`);
+      if (verbose && e.stack) out.err(e.stack);
+      return e.exitCode;
+    }
+    out.err(paint(out, 'red', `internal error: ${(e as Error).message ?? String(e)}`));
+    out.err(verbose ? String((e as Error).stack) : 'run again with --verbose for the stack trace');
+    return 1;
+  }
+}

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { CommandFailedError } from '../errors.js';
+import { redact, type Sensitive } from '../secrets/sensitive.js';
+
+/**
+ * A command as data. Builders return these; only an Executor runs them.
+ * argv is plain strings on purpose: a secret must travel on stdin or in a 0600 file, never on a command line.
+ */
+export interface CommandSpec {
+  argv: string[];
+  /** Data for the child's stdin (secrets go here, never in argv). */
+  stdin?: string | Buffer | Sensitive<string>;
+  /** Extra environment for the child, merged over the parent's. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Short human description for progress and errors, e.g. "build lab base image". */
+  description?: string;
+  timeoutMs?: number;
+  /** Return the result instead of throwing when the exit code is not 0. */
+  allowFailure?: boolean;
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export type ExecutorEvent =
+  | { type: 'start'; command: CommandSpec }
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string; command: CommandSpec }
+  | { type: 'end'; command: CommandSpec; result: CommandResult; ms: number };
+
+export interface Executor {
+  run(command: CommandSpec): Promise<CommandResult>;
+}
+
+/** Refuse to start a process whose argv holds a registered secret value. */
+export function assertNoSecretInArgv(argv: string[]): void {
+  for (const arg of argv) {
+    if (redact(arg) !== arg)
+      throw new Error(`refusing to run ${argv[0]}: a secret value is on its command line`);
+  }
+}
+
+export function describeCommand(command: CommandSpec): string {
+  return command.description ?? redact(command.argv.join(' '));
+}
+
+/** Runs commands as child processes (no shell). Output events are redacted before anyone sees them. */
+export class ProcessExecutor implements Executor {
+  constructor(private readonly onEvent?: (event: ExecutorEvent) => void) {}
+
+  run(command: CommandSpec): Promise<CommandResult> {
+    assertNoSecretInArgv(command.argv);
+    const [file, ...args] = command.argv;
+    if (!file) return Promise.reject(new Error('empty command'));
+    const started = Date.now();
+    this.onEvent?.({ type: 'start', command });
+    return new Promise((resolve, reject) => {
+      const child = spawn(file, args, {
+        cwd: command.cwd,
+        env: command.env ? { ...process.env, ...command.env } : process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: command.timeoutMs,
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => {
+        out.push(b);
+        this.onEvent?.({ type: 'output', stream: 'stdout', text: redact(b.toString()), command });
+      });
+      child.stderr.on('data', (b: Buffer) => {
+        err.push(b);
+        this.onEvent?.({ type: 'output', stream: 'stderr', text: redact(b.toString()), command });
+      });
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        reject(
+          e.code === 'ENOENT'
+            ? new CommandFailedError(describeCommand(command), null, `${file}: command not found`)
+            : e,
+        );
+      });
+      child.on('close', (code) => {
+        const result = { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+        this.onEvent?.({
+          type: 'end',
+          command,
+          result: { ...result, stdout: redact(result.stdout), stderr: redact(result.stderr) },
+          ms: Date.now() - started,
+        });
+        if (code !== 0 && !command.allowFailure) {
+          reject(
+            new CommandFailedError(describeCommand(command), code, redact(result.stderr || result.stdout)),
+          );
+        } else resolve(result);
+      });
+      child.stdin.on('error', () => {
+        /* the child may exit before reading its stdin; its exit code tells the story */
+      });
+      const input = command.stdin;
+      if (input === undefined) child.stdin.end();
+      else child.stdin.end(typeof input === 'string' || Buffer.isBuffer(input) ? input : input.reveal());
+    });
+  }
+}
+
+/** For tests: records every command and answers from a script of responses (first matching prefix wins). */
+export class RecordingExecutor implements Executor {
+  readonly commands: CommandSpec[] = [];
+  constructor(
+    private readonly responses: { match: string | RegExp; result: Partial<CommandResult> }[] = [],
+  ) {}
+
+  async run(command: CommandSpec): Promise<CommandResult> {
+    assertNoSecretInArgv(command.argv);
+    this.commands.push(command);
+    const line = command.argv.join(' ');
+    const hit = this.responses.find((r) =>
+      typeof r.match === 'string' ? line.startsWith(r.match) : r.match.test(line),
+    );
+    const result = { code: 0, stdout: '', stderr: '', ...hit?.result };
+    if (result.code !== 0 && !command.allowFailure) {
+      throw new CommandFailedError(describeCommand(command), result.code, result.stderr);
+    }
+    return result;
+  }
+
+  lines(): string[] {
+    return this.commands.map((c) => c.argv.join(' '));
+  }
+}

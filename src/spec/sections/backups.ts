@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { cron } from './common.js';
+import { doc } from './doc.js';
+
+export const backupsSchema = doc(
+  z
+    .strictObject({
+      engine: doc(
+        z.enum(['borg']).default('borg'),
+        'Backup engine: BorgBackup (encrypted, deduplicated, append-only repositories over SSH).',
+        'borg',
+      ),
+      source: doc(
+        z.enum(['production']).default('production'),
+        'Environment that is backed up.',
+        'production',
+      ),
+      target: doc(
+        z.enum(['backup']).default('backup'),
+        'Environment that stores the encrypted backups.',
+        'backup',
+      ),
+      schedule: doc(
+        cron.default('0 0 * * *'),
+        'When the nightly backup runs (cron, server time).',
+        '0 0 * * *',
+      ),
+      retention: doc(
+        z
+          .strictObject({
+            daily: doc(z.int().min(1).default(7), 'Daily archives kept.', 7),
+            weekly: doc(z.int().min(0).default(4), 'Weekly archives kept.', 4),
+            monthly: doc(z.int().min(0).default(12), 'Monthly archives kept.', 12),
+          })
+          .default({ daily: 7, weekly: 4, monthly: 12 }),
+        'How many archives are kept; pruning runs on the backup server, never from production.',
+        { daily: 7, weekly: 4, monthly: 12 },
+      ),
+    })
+    .optional(),
+  'Encrypted off-site backups of production. Required when production holds citizen data.',
+  { schedule: '0 0 * * *', retention: { daily: 7, weekly: 4, monthly: 12 } },
+);

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { cron, hostname } from './common.js';
+import { doc } from './doc.js';
+
+export const serverSchema = z.strictObject({
+  name: doc(
+    z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lower-case host name label'),
+    'Server host name, unique across the spec.',
+    'prod-1',
+  ),
+  address: doc(
+    hostname.or(z.ipv4()).or(z.ipv6()),
+    'Address crvs and CI use to reach the server over SSH.',
+    '10.20.0.11',
+  ),
+  sshPort: doc(z.int().min(1).max(65535).default(22), 'SSH port.', 22),
+  role: doc(
+    z.enum(['manager', 'worker']).default('manager'),
+    'Docker Swarm role. Each application environment has exactly one manager.',
+    'manager',
+  ),
+  labels: doc(
+    z.record(z.string().regex(/^[a-z][a-z0-9.-]*$/), z.string()).default({}),
+    'Docker Swarm node labels; `data: "true"` marks the node that holds the data stores.',
+    { data: 'true' },
+  ),
+  architecture: doc(
+    z.enum(['x86_64', 'amd64', 'arm64', 'aarch64']).default('x86_64'),
+    'CPU architecture. OpenCRVS supports x86_64 only.',
+    'x86_64',
+  ),
+  adminUser: doc(
+    z.string().default('root'),
+    'Account used for the very first provisioning run (before the automation user exists).',
+    'ubuntu',
+  ),
+});
+
+const servers = doc(z.array(serverSchema).min(1), 'Servers of this environment.', [
+  { name: 'prod-1', address: '10.20.0.11', labels: { data: 'true' } },
+]);
+
+const applicationFields = {
+  servers,
+  citizenData: doc(
+    z.boolean().optional(),
+    'Whether the environment holds real citizen data (PII). Defaults to true on production and staging.',
+    true,
+  ),
+  testTwoFactorCodes: doc(
+    z.boolean().default(false),
+    'Accept the test 2FA code 000000 in the application. Only qa and development may use it.',
+    false,
+  ),
+  sshTotp: doc(
+    z.boolean().optional(),
+    'Require a TOTP code (on top of the key) for admin SSH logins. Defaults to true on production and staging.',
+    true,
+  ),
+  replicas: doc(
+    z.int().min(1).max(10).optional(),
+    'Replicas of each stateless service. Defaults to the server count.',
+    2,
+  ),
+  ingressMode: doc(
+    z.enum(['vip', 'dnsrr']).default('vip'),
+    'Swarm endpoint mode. vip uses IPVS service addresses (real servers); dnsrr works on kernels without IPVS (the lab).',
+    'vip',
+  ),
+};
+
+export const applicationEnvironmentSchema = z.strictObject(applicationFields);
+
+export const stagingEnvironmentSchema = z.strictObject({
+  ...applicationFields,
+  restore: doc(
+    z
+      .strictObject({
+        source: doc(
+          z.string().default('production'),
+          'Environment whose backups are restored. Must be production.',
+          'production',
+        ),
+        schedule: doc(
+          cron.default('0 1 * * *'),
+          'When the daily restore runs (cron, server time).',
+          '0 1 * * *',
+        ),
+        enabled: doc(z.boolean().default(true), 'Turn the daily restore on or off.', true),
+      })
+      .optional(),
+    "Daily restore of production's latest backup into staging.",
+    { source: 'production', schedule: '0 1 * * *' },
+  ),
+});
+
+export const backupEnvironmentSchema = z.strictObject({
+  servers,
+});
+
+export const jumpEnvironmentSchema = z.strictObject({
+  servers,
+});
+
+export const environmentsSchema = doc(
+  z.strictObject({
+    production: doc(applicationEnvironmentSchema.optional(), 'Live environment with citizen data.', {
+      servers: [
+        { name: 'prod-1', address: '10.20.0.11', labels: { data: 'true' } },
+        { name: 'prod-2', address: '10.20.0.12', role: 'worker' },
+      ],
+    }),
+    staging: doc(
+      stagingEnvironmentSchema.optional(),
+      'Mirror of production, restored daily from its backup.',
+      { servers: [{ name: 'staging-1', address: '10.20.0.21' }], restore: { source: 'production' } },
+    ),
+    qa: doc(applicationEnvironmentSchema.optional(), 'Quality assurance and training environment.', {
+      servers: [{ name: 'qa-1', address: '10.20.0.5' }],
+      testTwoFactorCodes: true,
+    }),
+    development: doc(
+      applicationEnvironmentSchema.optional(),
+      'Development and training only; never production data.',
+      { servers: [{ name: 'dev-1', address: '10.20.0.6' }], testTwoFactorCodes: true },
+    ),
+    backup: doc(
+      backupEnvironmentSchema.optional(),
+      'Stores encrypted backups of production; runs no application.',
+      { servers: [{ name: 'backup-1', address: '10.20.0.31' }] },
+    ),
+    jump: doc(jumpEnvironmentSchema.optional(), 'Optional bastion host for SSH access behind the VPN.', {
+      servers: [{ name: 'jump-1', address: '203.0.113.10' }],
+    }),
+  }),
+  'The environments and their servers.',
+  { qa: { servers: [{ name: 'qa-1', address: '10.20.0.5' }] } },
+);

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { hostname, secretName } from './common.js';
+import { doc } from './doc.js';
+
+export const tlsSchema = doc(
+  z
+    .discriminatedUnion('mode', [
+      z.strictObject({
+        mode: doc(
+          z.literal('http-01'),
+          "Let's Encrypt certificates through the HTTP-01 challenge.",
+          'http-01',
+        ),
+        email: doc(z.email(), 'ACME account e-mail.', 'ops@gov.example'),
+      }),
+      z.strictObject({
+        mode: doc(
+          z.literal('dns-01'),
+          'ACME certificates through a DNS-01 challenge (works behind a VPN).',
+          'dns-01',
+        ),
+        email: doc(z.email(), 'ACME account e-mail.', 'ops@gov.example'),
+        provider: doc(
+          z.string().min(1),
+          'DNS provider name as the ingress (Traefik/lego) knows it.',
+          'cloudflare',
+        ),
+        credentialsSecret: secretName(
+          'Secret holding the DNS provider credentials (KEY=value lines).',
+          'DNS_PROVIDER_CREDENTIALS',
+        ),
+      }),
+      z.strictObject({
+        mode: doc(z.literal('static'), 'Certificate files supplied by the country.', 'static'),
+        certificate: doc(
+          z.string().min(1),
+          'Path (relative to crvs.yaml) of the PEM certificate chain.',
+          'tls/fullchain.pem',
+        ),
+        keySecret: secretName('Secret holding the PEM private key.', 'TLS_PRIVATE_KEY'),
+      }),
+      z.strictObject({
+        mode: doc(
+          z.literal('self-signed'),
+          'A certificate made by crvs (lab and rehearsals only).',
+          'self-signed',
+        ),
+      }),
+    ])
+    .default({ mode: 'self-signed' }),
+  'How the ingress obtains TLS certificates.',
+  { mode: 'http-01', email: 'ops@gov.example' },
+);
+
+export const smtpSchema = doc(
+  z
+    .strictObject({
+      host: doc(hostname, 'SMTP server host.', 'smtp.gov.example'),
+      port: doc(z.int().min(1).max(65535).default(587), 'SMTP port.', 587),
+      secure: doc(
+        z.boolean().default(false),
+        'Implicit TLS (port 465). With false, STARTTLS is used when offered.',
+        false,
+      ),
+      sender: doc(z.email(), 'From address of notification and alert e-mails.', 'noreply@gov.example'),
+      usernameSecret: secretName('Secret holding the SMTP user name.', 'SMTP_USERNAME').default(
+        'SMTP_USERNAME',
+      ),
+      passwordSecret: secretName('Secret holding the SMTP password.', 'SMTP_PASSWORD').default(
+        'SMTP_PASSWORD',
+      ),
+    })
+    .optional(),
+  'Outgoing e-mail for staff onboarding and alerts. Required for production.',
+  { host: 'smtp.gov.example', sender: 'noreply@gov.example' },
+);
+
+export const alertsSchema = doc(
+  z
+    .strictObject({
+      email: doc(z.array(z.email()).default([]), 'Addresses that receive alerts (sent through smtp).', [
+        'ops@gov.example',
+      ]),
+      slackWebhookSecret: secretName(
+        'Secret holding a Slack incoming-webhook URL that receives alerts.',
+        'SLACK_WEBHOOK_URL',
+      ).optional(),
+      webhookSecret: secretName(
+        'Secret holding a generic webhook URL (JSON POST) that receives alerts.',
+        'ALERT_WEBHOOK_URL',
+      ).optional(),
+      sshLogins: doc(z.boolean().default(true), 'Alert on every SSH login, on every server.', true),
+    })
+    .default({ email: [], sshLogins: true }),
+  'Where operational alerts (SSH logins, failed backups, disk space) go.',
+  { email: ['ops@gov.example'], slackWebhookSecret: 'SLACK_WEBHOOK_URL' },
+);
+
+export const registrySchema = doc(
+  z
+    .strictObject({
+      host: doc(
+        hostname.or(z.string().regex(/^[^\s/]+:\d+$/)),
+        'Container registry host (with port if any).',
+        'docker.io',
+      ),
+      username: doc(z.string().min(1).optional(), 'Registry user name.', 'farajaland-ci'),
+      tokenSecret: secretName('Secret holding the registry access token.', 'REGISTRY_TOKEN').default(
+        'REGISTRY_TOKEN',
+      ),
+    })
+    .default({ host: 'docker.io', tokenSecret: 'REGISTRY_TOKEN' }),
+  "Registry that hosts the country's configuration image.",
+  { host: 'docker.io', username: 'farajaland-ci' },
+);
+
+export const githubSchema = doc(
+  z
+    .strictObject({
+      owner: doc(z.string().regex(/^[A-Za-z0-9-]+$/), 'GitHub organisation or user.', 'opencrvs-farajaland'),
+      repository: doc(
+        z.string().regex(/^[A-Za-z0-9._-]+$/),
+        'Configuration repository that runs the CD workflows.',
+        'farajaland',
+      ),
+      apiUrl: doc(
+        z.url().default('https://api.github.com'),
+        'GitHub REST API base URL (GitHub Enterprise Server).',
+        'https://api.github.com',
+      ),
+    })
+    .optional(),
+  'GitHub repository whose environments, secrets and workflows crvs manages.',
+  { owner: 'opencrvs-farajaland', repository: 'farajaland' },
+);
+
+const imageRef = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._/:-]*$/, 'must be an image name such as opencrvs/farajaland');
+const version = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be an image tag such as v1.9.0');
+
+export const stackSchema = doc(
+  z.strictObject({
+    preset: doc(
+      z.enum(['opencrvs', 'demo']).default('opencrvs'),
+      'Stack to deploy: opencrvs (the real system) or demo (the rehearsal app used in the lab).',
+      'opencrvs',
+    ),
+    version: doc(version, 'Version (image tag) of the core services.', 'v1.9.0'),
+    countryConfig: doc(
+      z.strictObject({
+        image: doc(imageRef, 'Country configuration image, without tag.', 'opencrvs/farajaland'),
+        version: doc(version, 'Country configuration image tag.', 'v1.9.0'),
+      }),
+      "The country's configuration image.",
+      { image: 'opencrvs/farajaland', version: 'v1.9.0' },
+    ).optional(),
+    notification: doc(z.enum(['email', 'sms']).default('email'), 'How users are notified.', 'email'),
+  }),
+  'What runs in the application environments.',
+  {
+    preset: 'opencrvs',
+    version: 'v1.9.0',
+    countryConfig: { image: 'opencrvs/farajaland', version: 'v1.9.0' },
+  },
+);
