@@ -41,12 +41,13 @@ export function validateSpecText(text: string, file = 'crvs.yaml'): ValidationRe
       }),
     };
   }
-  const parsed = specSchema.safeParse(doc.toJS() ?? {});
+  const data: unknown = doc.toJS() ?? {};
+  const parsed = specSchema.safeParse(data);
   if (!parsed.success) {
     return {
       ok: false,
       problems: sortProblems(
-        schemaProblems(parsed.error.issues, knownKeys).map((p) => {
+        schemaProblems(parsed.error.issues, knownKeys, data).map((p) => {
           const pos = locate(doc, counter, p.path, { key: p.atKey ?? false });
           return {
             severity: 'error',

@@ -13,10 +13,16 @@ export interface SchemaProblem {
 export function schemaProblems(
   issues: readonly z.core.$ZodIssue[],
   knownKeys: (path: PathSegment[]) => string[],
+  data: unknown,
 ): SchemaProblem[] {
   const out: SchemaProblem[] = [];
   for (const issue of issues) {
     const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
+    const value = valueAt(data, path);
+    if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
+      out.push({ path, message: 'is required' });
+      continue;
+    }
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys) {
@@ -34,10 +40,7 @@ export function schemaProblems(
       case 'invalid_type':
         out.push({
           path,
-          message:
-            issue.input === undefined
-              ? 'is required'
-              : `must be ${article(issue.expected)}, not ${describe(issue.input)}`,
+          message: `must be ${article(issue.expected)}, not ${describe(value)}`,
         });
         break;
       case 'invalid_value':
@@ -89,6 +92,15 @@ export function schemaProblems(
     }
   }
   return out;
+}
+
+function valueAt(data: unknown, path: PathSegment[]): unknown {
+  let node = data;
+  for (const seg of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[seg];
+  }
+  return node;
 }
 
 function article(word: string): string {

@@ -88,7 +88,7 @@ function walk(node: Node, path: string, rows: Row[], required: boolean): void {
 
 function typeOf(node: Node): string {
   if (node.const !== undefined) return `\`${JSON.stringify(node.const)}\``;
-  if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
+  if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(', ');
   if (node.oneOf || node.anyOf) return (node.oneOf ?? node.anyOf ?? []).map(typeOf).join(' or ');
   if (node.type === 'array') return `list of ${node.items ? typeOf(node.items) : 'any'}`;
   if (Array.isArray(node.type)) return node.type.join(' or ');
