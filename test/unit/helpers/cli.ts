@@ -1,5 +1,5 @@
-import { runMain } from '../../../src/cli/main.js';
 import type { CliIO } from '../../../src/cli/context.js';
+import { runMain } from '../../../src/cli/main.js';
 
 export interface CliRun {
   code: number;
