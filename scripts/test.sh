@@ -8,5 +8,8 @@ npm run build
 npm run typecheck
 npm run lint
 bash scripts/lint-ansible.sh
-npx vitest run --project unit
-npx vitest run --project integration
+results=.crvs/test-results
+rm -rf "$results" && mkdir -p "$results"
+npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"
+npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json"
+node scripts/test-summary.mjs "$results/unit.json" "$results/integration.json"
