@@ -4,7 +4,7 @@ import { backupsSchema } from './sections/backups.js';
 import { hostname } from './sections/common.js';
 import { connectionSchema } from './sections/connection.js';
 import { doc } from './sections/doc.js';
-import { environmentsSchema } from './sections/environments.js';
+import { environmentsSchema, serverSchema } from './sections/environments.js';
 import {
   alertsSchema,
   githubSchema,
@@ -49,10 +49,4 @@ export const specSchema = z.strictObject({
 
 export type SpecInput = z.input<typeof specSchema>;
 export type Spec = z.output<typeof specSchema>;
-export type ServerSpec = Spec['environments'] extends infer E
-  ? E extends { production?: infer P }
-    ? P extends { servers: (infer S)[] }
-      ? S
-      : never
-    : never
-  : never;
+export type ServerSpec = z.output<typeof serverSchema>;
