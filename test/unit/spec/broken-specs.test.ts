@@ -45,7 +45,7 @@ function edit(text: string, from: string, to: string): string {
 
 const lines = (text: string) => {
   const r = validateSpecText(text, 'crvs.yaml');
-  return r.problems.map((p) => formatProblem(p).split('\n')[0]);
+  return r.problems.map((p) => formatProblem(p).split('\n')[0] ?? '');
 };
 
 describe('a valid spec', () => {
