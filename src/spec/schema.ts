@@ -4,7 +4,7 @@ import { backupsSchema } from './sections/backups.js';
 import { hostname } from './sections/common.js';
 import { connectionSchema } from './sections/connection.js';
 import { doc } from './sections/doc.js';
-import { environmentsSchema, serverSchema } from './sections/environments.js';
+import { environmentsSchema, type serverSchema } from './sections/environments.js';
 import {
   alertsSchema,
   githubSchema,
