@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CrvsError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import { type CliContext, examples } from './context.js';
 
@@ -16,7 +17,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         ['plan', '--spec', spec],
       ]) {
         const code = await runMain(argv, ctx.io);
-        if (code !== 0) throw Object.assign(new Error(`crvs ${argv[0]} failed`), { exitCode: code });
+        if (code !== 0)
+          throw new CrvsError('E_DEMO', `crvs ${argv[0]} of the embedded example failed`, { exitCode: code });
       }
     });
 }

@@ -1,5 +1,5 @@
 import type { Phase } from '../spec/sections/sizing.js';
-import { inferPhase, populationBand, recommendedCluster, type ServerCounts } from './cluster.js';
+import { populationBand, recommendedCluster, type ServerCounts } from './cluster.js';
 import { type DiskEstimate, estimateDisk, type SizingInput } from './sizing.js';
 
 export interface ServerSpecification {
@@ -62,5 +62,3 @@ export function capacityPlan(inputs: SizingInput, phase: Phase): CapacityPlan {
     specifications: serverSpecifications(servers, disk),
   };
 }
-
-export { inferPhase };
