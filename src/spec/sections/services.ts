@@ -108,8 +108,13 @@ export const registrySchema = doc(
       tokenSecret: secretName('Secret holding the registry access token.', 'REGISTRY_TOKEN').default(
         'REGISTRY_TOKEN',
       ),
+      insecure: doc(
+        z.boolean().default(false),
+        'Plain-HTTP registry (the lab registry only); servers add it to Docker insecure-registries.',
+        false,
+      ),
     })
-    .default({ host: 'docker.io', tokenSecret: 'REGISTRY_TOKEN' }),
+    .default({ host: 'docker.io', tokenSecret: 'REGISTRY_TOKEN', insecure: false }),
   "Registry that hosts the country's configuration image.",
   { host: 'docker.io', username: 'farajaland-ci' },
 );
