@@ -5,6 +5,7 @@ import { formatProblem } from '../spec/load.js';
 import { type CliContext, type CliIO, defaultIO, examples, makeContext } from './context.js';
 import { registerDemo } from './demo.js';
 import { registerInit } from './init.js';
+import { registerLab } from './lab.js';
 import { registerPlan } from './plan.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
@@ -12,7 +13,14 @@ import { VERSION } from './version.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [registerDemo, registerInit, registerValidate, registerPlan, registerSchema];
+const COMMANDS: Register[] = [
+  registerDemo,
+  registerInit,
+  registerValidate,
+  registerPlan,
+  registerSchema,
+  registerLab,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('crvs')
