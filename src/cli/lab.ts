@@ -1,0 +1,223 @@
+import { relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CrvsError } from '../errors.js';
+import { labDown, labShape, labStart, labStatus, labStop } from '../lab/ops.js';
+import { DEFAULT_LAB_DIR, labPaths, readLabState } from '../lab/state.js';
+import { DEFAULT_LAB_NAME } from '../lab/topology.js';
+import { labUp } from '../lab/up.js';
+import { packagePath } from '../paths.js';
+import { ProcessExecutor } from '../remote/executor.js';
+import { runInteractive } from '../remote/interactive.js';
+import { paint } from '../report/output.js';
+import { renderTable } from '../report/table.js';
+import { type CliContext, examples } from './context.js';
+
+interface DirOption {
+  dir?: string;
+}
+
+export function registerLab(program: Command, ctx: CliContext): void {
+  const lab = program
+    .command('lab')
+    .description(
+      'A local data center of real servers (containers with systemd, OpenSSH and Docker) to rehearse on.',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        ['crvs lab up', 'build and start the default lab (qa, production x2, staging, backup, jump)'],
+        ['crvs lab status', 'servers, addresses, state'],
+        ['crvs lab ssh prod-1', 'open a shell on a lab server'],
+        ['crvs lab shape --rate 10mbit', "rehearse the seed's minimum link"],
+        ['crvs lab stop prod-2', 'simulate a server failure'],
+        ['crvs lab down', 'remove everything the lab created'],
+      ),
+    );
+
+  const dirOf = (o: DirOption) => resolve(ctx.io.cwd, o.dir ?? ctx.io.env.CRVS_LAB_DIR ?? DEFAULT_LAB_DIR);
+  const shown = (p: string) => relative(ctx.io.cwd, p) || p;
+  const runner = (json = false) => {
+    const out = ctx.output({ json });
+    const exec = new ProcessExecutor((e) => {
+      if (ctx.verbose && e.type === 'start') out.err(paint(out, 'dim', `$ ${e.command.argv.join(' ')}`));
+    });
+    return {
+      out,
+      run: { exec, progress: (line: string) => out.err(`${paint(out, 'cyan', '[lab]')} ${line}`) },
+    };
+  };
+  const dirFlag = ['--dir <path>', 'lab state directory (default: $CRVS_LAB_DIR or .crvs/lab)'] as const;
+
+  lab
+    .command('up')
+    .description('Build (or repair) the lab from a spec and write a ready-to-use spec for it. Idempotent.')
+    .option('--spec <file>', 'lab spec (default: the embedded examples/lab/crvs.yaml)')
+    .option('--name <name>', 'lab name: prefix of every container, volume and network', DEFAULT_LAB_NAME)
+    .option(...dirFlag)
+    .option(
+      '--mirror <url>',
+      'Debian mirror for the base image (default: $CRVS_DEBIAN_MIRROR or deb.debian.org)',
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        ['crvs lab up', 'the default lab, state in .crvs/lab'],
+        ['crvs lab up --spec mylab.yaml --name lab2 --dir .crvs/lab2', 'a second, independent lab'],
+      ),
+    )
+    .action(async (o: DirOption & { spec?: string; name: string; mirror?: string; json?: boolean }) => {
+      const { out, run } = runner(o.json);
+      const specFile = o.spec ? resolve(ctx.io.cwd, o.spec) : packagePath('examples', 'lab', 'crvs.yaml');
+      const mirror = o.mirror ?? ctx.io.env.CRVS_DEBIAN_MIRROR;
+      const r = await labUp(run, { specFile, name: o.name, dir: dirOf(o), ...(mirror ? { mirror } : {}) });
+      const t = r.state.topology;
+      if (o.json) {
+        out.out(
+          JSON.stringify(
+            { ...r.state, spec: r.paths.spec, sshConfig: r.paths.sshConfig, created: r.created, ms: r.ms },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      out.out(
+        renderTable(
+          ['SERVER', 'ENVIRONMENT', 'ADDRESS'],
+          t.servers.map((s) => [s.name, s.environment, s.address]),
+        ),
+      );
+      out.out(
+        [
+          '',
+          `lab ${t.name} ready in ${Math.round(r.ms / 1000)} s (${r.created.length ? `created ${r.created.length}` : 'nothing to change'})`,
+          `  spec:        ${shown(r.paths.spec)}   (use: crvs <command> --spec ${shown(r.paths.spec)})`,
+          `  ssh:         crvs lab ssh ${t.servers[0]?.name}   or   ssh -F ${shown(r.paths.sshConfig)} ${t.servers[0]?.name}`,
+          `  registry:    ${t.services.address}:5000    DNS: ${t.services.address} (${t.domain})    apt cache: ${t.services.address}:3142`,
+        ].join('\n'),
+      );
+    });
+
+  lab
+    .command('status')
+    .description('Servers of the lab, their addresses and state.')
+    .option(...dirFlag)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples(['crvs lab status --json', 'machine-readable']))
+    .action(async (o: DirOption & { json?: boolean }) => {
+      const { out, run } = runner(o.json);
+      const { state, servers } = await labStatus(run.exec, labPaths(dirOf(o)));
+      if (o.json) {
+        out.out(
+          JSON.stringify({ name: state.topology.name, shaping: state.shaping ?? null, servers }, null, 2),
+        );
+        return;
+      }
+      out.out(
+        renderTable(
+          ['SERVER', 'ENVIRONMENT', 'ADDRESS', 'STATE', 'SSH'],
+          servers.map((s) => [
+            s.name,
+            s.environment,
+            s.address,
+            s.state,
+            s.environment === 'lab' ? '-' : s.ssh,
+          ]),
+        ),
+      );
+      if (state.shaping) out.out(`\nlinks shaped to ${state.shaping.rate}`);
+    });
+
+  lab
+    .command('ssh')
+    .description('Open an SSH session (or run a command) on a lab server with the lab key.')
+    .argument('<server>', 'server name, e.g. prod-1')
+    .argument('[command...]', 'command to run instead of a shell')
+    .option(...dirFlag)
+    .option('--user <user>', 'log in as this user (default: admin)')
+    .addHelpText(
+      'after',
+      examples(['crvs lab ssh qa-1', 'a shell'], ['crvs lab ssh prod-1 -- docker node ls', 'one command']),
+    )
+    .action(async (server: string, command: string[], o: DirOption & { user?: string }) => {
+      const paths = labPaths(dirOf(o));
+      const state = await readLabState(paths);
+      if (!state.topology.servers.some((s) => s.name === server))
+        throw new CrvsError('E_USAGE', `no lab server "${server}"`, {
+          exitCode: 2,
+          hint: `servers: ${state.topology.servers.map((s) => s.name).join(', ')}`,
+        });
+      const user = o.user ? ['-l', o.user] : [];
+      const code = await runInteractive(['ssh', '-F', paths.sshConfig, ...user, server, ...command]);
+      if (code !== 0) throw new CrvsError('E_SSH', `ssh to ${server} exited with ${code}`, { exitCode: 1 });
+    });
+
+  lab
+    .command('shape')
+    .description(
+      "Limit every lab server's link (both directions) to a rate, e.g. the seed's 10 Mbit/s minimum.",
+    )
+    .option('--rate <rate>', 'rate in kbit, mbit or gbit, e.g. 10mbit')
+    .option('--clear', 'remove the limit')
+    .option(...dirFlag)
+    .addHelpText(
+      'after',
+      examples(
+        ['crvs lab shape --rate 10mbit', 'a 10 Mbit/s link'],
+        ['crvs lab shape --clear', 'full speed'],
+      ),
+    )
+    .action(async (o: DirOption & { rate?: string; clear?: boolean }) => {
+      if (Boolean(o.rate) === Boolean(o.clear))
+        throw new CrvsError('E_USAGE', 'give exactly one of --rate <rate> or --clear', { exitCode: 2 });
+      const { run } = runner();
+      await labShape(run, labPaths(dirOf(o)), o.clear ? undefined : o.rate);
+    });
+
+  for (const [verb, what] of [
+    ['stop', 'Stop a lab server, as if it lost power (simulate a failure).'],
+    ['start', 'Start a stopped lab server again and wait for SSH.'],
+  ] as const) {
+    lab
+      .command(verb)
+      .description(what)
+      .argument('<server>', 'server name, e.g. prod-2')
+      .option(...dirFlag)
+      .addHelpText(
+        'after',
+        examples([`crvs lab ${verb} prod-2`, verb === 'stop' ? 'the worker fails' : 'it comes back']),
+      )
+      .action(async (server: string, o: DirOption) => {
+        const { run } = runner();
+        const paths = labPaths(dirOf(o));
+        await (verb === 'stop' ? labStop(run, paths, server) : labStart(run, paths, server));
+      });
+  }
+
+  lab
+    .command('down')
+    .description(
+      'Remove every container, volume and network of the lab, and its state directory. Images stay cached.',
+    )
+    .option('--name <name>', 'lab to remove (default: the one in --dir, else crvs-lab)')
+    .option(...dirFlag)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', examples(['crvs lab down', 'remove the default lab']))
+    .action(async (o: DirOption & { name?: string; json?: boolean }) => {
+      const { out, run } = runner(o.json);
+      const paths = labPaths(dirOf(o));
+      const name =
+        o.name ??
+        (await readLabState(paths).then(
+          (s) => s.topology.name,
+          () => DEFAULT_LAB_NAME,
+        ));
+      const r = await labDown(run, paths, name);
+      if (o.json) out.out(JSON.stringify({ name, removed: r }, null, 2));
+      else
+        out.out(
+          `lab ${name} removed: ${r.containers} container(s), ${r.volumes} volume(s), ${r.networks} network(s)`,
+        );
+    });
+}

@@ -1,0 +1,73 @@
+// What a hosting provider does before handing a server over: an admin account with the customer's key,
+// password login left on, an apt mirror nearby. Scripts run inside the container over `docker exec` stdin.
+import { quote } from '../remote/combinators.js';
+import { renderDnsmasq } from './dns.js';
+import type { LabTopology } from './topology.js';
+
+export const MARKER = '/etc/crvs-lab/delivered';
+
+export interface Delivery {
+  /** Public key that the initial admin account accepts. */
+  publicKey: string;
+  /** Password of `admin` and `root` (password login stays enabled, as on many delivered servers). */
+  password: string;
+  aptProxy: string;
+}
+
+const waitForBoot = [
+  'for _ in $(seq 1 120); do',
+  '  systemctl is-active --quiet ssh.service && break',
+  '  sleep 0.5',
+  'done',
+  'systemctl is-active --quiet ssh.service || { echo "sshd did not start" >&2; exit 1; }',
+];
+
+/**
+ * Idempotent: the marker holds the delivered key, so a second `lab up` leaves a server (perhaps provisioned
+ * and hardened since) untouched.
+ */
+export function serverDeliveryScript(d: Delivery): string {
+  return [
+    'set -eu',
+    ...waitForBoot,
+    `if [ -f ${MARKER} ] && [ "$(cat ${MARKER})" = ${quote(d.publicKey)} ]; then echo unchanged; exit 0; fi`,
+    'id admin >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo admin',
+    "printf 'admin ALL=(ALL) NOPASSWD:ALL\\n' > /etc/sudoers.d/90-delivered-admin",
+    'chmod 0440 /etc/sudoers.d/90-delivered-admin',
+    'install -d -m 0700 -o admin -g admin /home/admin/.ssh',
+    `printf '%s\\n' ${quote(d.publicKey)} > /home/admin/.ssh/authorized_keys`,
+    'chown admin:admin /home/admin/.ssh/authorized_keys && chmod 0600 /home/admin/.ssh/authorized_keys',
+    "chpasswd <<'CRVS_LAB_PASSWORDS'",
+    `admin:${d.password}`,
+    `root:${d.password}`,
+    'CRVS_LAB_PASSWORDS',
+    "printf 'PasswordAuthentication yes\\nPermitRootLogin yes\\n' > /etc/ssh/sshd_config.d/00-delivered.conf",
+    `printf 'Acquire::http::Proxy "%s";\\n' ${quote(d.aptProxy)} > /etc/apt/apt.conf.d/00-lab-proxy`,
+    'systemctl reload ssh.service',
+    `install -d /etc/crvs-lab && printf '%s' ${quote(d.publicKey)} > ${MARKER}`,
+    'echo delivered',
+    '',
+  ].join('\n');
+}
+
+/** Writes the DNS configuration and makes sure registry, DNS and apt cache run. Idempotent. */
+export function servicesDeliveryScript(t: LabTopology): string {
+  const conf = '/etc/dnsmasq.d/crvs-lab.conf';
+  return [
+    'set -eu',
+    'for _ in $(seq 1 120); do systemctl is-system-running --quiet 2>/dev/null && break;',
+    '  case "$(systemctl is-system-running 2>/dev/null)" in degraded|running) break;; esac; sleep 0.5; done',
+    `cat > ${conf}.new <<'CRVS_LAB_DNS'`,
+    renderDnsmasq(t).trimEnd(),
+    'CRVS_LAB_DNS',
+    `if cmp -s ${conf}.new ${conf}; then rm ${conf}.new; else mv ${conf}.new ${conf}; systemctl restart dnsmasq.service; fi`,
+    'for unit in docker-registry dnsmasq apt-cacher-ng; do',
+    '  systemctl is-active --quiet "$unit.service" || systemctl restart "$unit.service"',
+    'done',
+    'for _ in $(seq 1 60); do',
+    '  (exec 3<>/dev/tcp/127.0.0.1/5000 && exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null && break; sleep 0.5',
+    'done',
+    'systemctl is-active docker-registry.service dnsmasq.service apt-cacher-ng.service',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,157 @@
+// Day-two lab operations: status, simulated server failure (stop/start), link shaping, teardown.
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import type { Executor } from '../remote/executor.js';
+import {
+  containerStart,
+  containerStop,
+  listByLabel,
+  networkInspect,
+  removeContainers,
+  removeNetworks,
+  removeVolumes,
+} from './containers.js';
+import { clearCommands, parseRate, shapeCommands } from './shape.js';
+import { type LabPaths, type LabState, readLabState } from './state.js';
+import { findServer, LAB_LABEL } from './topology.js';
+import type { LabRun } from './up.js';
+import { waitForSsh } from './wait.js';
+
+export interface ServerStatus {
+  name: string;
+  environment: string;
+  address: string;
+  container: string;
+  state: string;
+  ssh: 'open' | 'closed';
+}
+
+/** Is something listening on address:port? One short TCP connect to a lab container, nothing else. */
+export function tcpOpen(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+interface PsLine {
+  Names: string;
+  State: string;
+  Status: string;
+}
+
+export async function labStatus(
+  exec: Executor,
+  paths: LabPaths,
+): Promise<{ state: LabState; servers: ServerStatus[] }> {
+  const state = await readLabState(paths);
+  const t = state.topology;
+  const ps = await exec.run({
+    argv: ['docker', 'ps', '--all', '--filter', `label=${LAB_LABEL}=${t.name}`, '--format', '{{json .}}'],
+    description: 'list lab containers',
+  });
+  const byName = new Map<string, PsLine>();
+  for (const line of ps.stdout.split('\n').filter(Boolean)) {
+    const row = JSON.parse(line) as PsLine;
+    byName.set(row.Names, row);
+  }
+  const rows = [
+    {
+      name: t.services.hostname,
+      environment: 'lab',
+      address: t.services.address,
+      container: t.services.container,
+    },
+    ...t.servers,
+  ];
+  const servers = await Promise.all(
+    rows.map(async (s) => {
+      const row = byName.get(s.container);
+      const running = row?.State === 'running';
+      return {
+        name: s.name,
+        environment: s.environment,
+        address: s.address,
+        container: s.container,
+        state: row ? row.State : 'missing',
+        ssh: running && s.environment !== 'lab' && (await tcpOpen(s.address, 22)) ? 'open' : 'closed',
+      } satisfies ServerStatus;
+    }),
+  );
+  return { state, servers };
+}
+
+export async function labStop(run: LabRun, paths: LabPaths, server: string): Promise<void> {
+  const s = findServer((await readLabState(paths)).topology, server);
+  run.progress(`stopping ${s.name} (as if it lost power or network)`);
+  await run.exec.run(containerStop(s.container));
+}
+
+export async function labStart(run: LabRun, paths: LabPaths, server: string): Promise<void> {
+  const state = await readLabState(paths);
+  const s = findServer(state.topology, server);
+  run.progress(`starting ${s.name}`);
+  await run.exec.run(containerStart(s.container));
+  await waitForSsh(run.exec, paths.sshConfig, s.name);
+  if (state.shaping) await labShape(run, paths, state.shaping.rate);
+}
+
+async function networkId(exec: Executor, state: LabState): Promise<string> {
+  const r = await exec.run({ ...networkInspect(state.topology), allowFailure: false });
+  return (JSON.parse(r.stdout) as { Id: string }).Id;
+}
+
+export async function labShape(run: LabRun, paths: LabPaths, rate: string | undefined): Promise<void> {
+  const state = await readLabState(paths);
+  const id = await networkId(run.exec, state);
+  if (rate === undefined) {
+    for (const c of clearCommands(state.topology, id)) await run.exec.run(c);
+    delete state.shaping;
+    run.progress('link shaping cleared');
+  } else {
+    const r = parseRate(rate);
+    for (const c of shapeCommands(state.topology, id, r)) await run.exec.run(c);
+    state.shaping = { rate: r };
+    run.progress(`every lab server's link shaped to ${r} in each direction`);
+  }
+  await writeFile(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The directory is this lab's when its state (or, after a failed first `up`, its SSH config) names it. */
+async function dirBelongsTo(paths: LabPaths, name: string): Promise<boolean> {
+  if (existsSync(paths.state))
+    return (JSON.parse(await readFile(paths.state, 'utf8')) as LabState).topology.name === name;
+  if (existsSync(paths.sshConfig))
+    return (await readFile(paths.sshConfig, 'utf8')).startsWith(`# crvs lab ${name}.`);
+  return false;
+}
+
+export interface DownResult {
+  containers: number;
+  volumes: number;
+  networks: number;
+}
+
+/** Removes what carries this lab's label (and its directory): other labs and other containers stay. */
+export async function labDown(run: LabRun, paths: LabPaths, name: string): Promise<DownResult> {
+  const ids = async (kind: 'container' | 'volume' | 'network') =>
+    (await run.exec.run(listByLabel(kind, name))).stdout.split('\n').filter(Boolean);
+  const containers = await ids('container');
+  if (containers.length) {
+    run.progress(`removing ${containers.length} container(s)`);
+    await run.exec.run(removeContainers(containers));
+  }
+  const volumes = await ids('volume');
+  if (volumes.length) await run.exec.run(removeVolumes(volumes));
+  const networks = await ids('network');
+  if (networks.length) await run.exec.run(removeNetworks(networks));
+  if (await dirBelongsTo(paths, name)) await rm(paths.dir, { recursive: true, force: true });
+  return { containers: containers.length, volumes: volumes.length, networks: networks.length };
+}

@@ -1,0 +1,49 @@
+// The lab's files on the operator's machine: its ready-to-use spec, key, SSH config and a record of what
+// it created. Everything lives in one directory (default .crvs/lab) that `crvs lab down` removes.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PreconditionError } from '../errors.js';
+import type { LabTopology } from './topology.js';
+
+export const DEFAULT_LAB_DIR = join('.crvs', 'lab');
+
+export interface LabPaths {
+  dir: string;
+  spec: string;
+  identity: string;
+  publicKey: string;
+  password: string;
+  sshConfig: string;
+  knownHosts: string;
+  state: string;
+}
+
+export function labPaths(dir: string): LabPaths {
+  const d = resolve(dir);
+  return {
+    dir: d,
+    spec: join(d, 'crvs.yaml'),
+    identity: join(d, 'id_ed25519'),
+    publicKey: join(d, 'id_ed25519.pub'),
+    password: join(d, 'admin-password'),
+    sshConfig: join(d, 'ssh_config'),
+    knownHosts: join(d, 'known_hosts'),
+    state: join(d, 'state.json'),
+  };
+}
+
+export interface LabState {
+  version: 1;
+  topology: LabTopology;
+  /** The spec the lab was made from. */
+  source: string;
+  images: { debian: string; server: string; services: string };
+  shaping?: { rate: string };
+}
+
+export async function readLabState(paths: LabPaths): Promise<LabState> {
+  if (!existsSync(paths.state))
+    throw new PreconditionError(`no lab in ${paths.dir}`, 'start one with: crvs lab up');
+  return JSON.parse(await readFile(paths.state, 'utf8')) as LabState;
+}

@@ -1,0 +1,227 @@
+// `crvs lab up`: converge the lab to the spec. Every step looks before it acts, so a second run is a no-op
+// and a run after a partial failure repairs what is missing.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { CrvsError, PreconditionError } from '../errors.js';
+import type { Executor } from '../remote/executor.js';
+import { sensitive } from '../secrets/sensitive.js';
+import { loadSpec } from '../spec/load.js';
+import {
+  containerInspect,
+  containerStart,
+  execScript,
+  networkCreate,
+  networkInspect,
+  runServer,
+  runServices,
+  servicesVolumes,
+  volumeCreate,
+} from './containers.js';
+import { type Delivery, serverDeliveryScript, servicesDeliveryScript } from './delivery.js';
+import { ensureHost } from './host.js';
+import {
+  buildImage,
+  debootstrap,
+  type ImageRecipe,
+  imageExists,
+  importImage,
+  labRecipes,
+  tarRootfs,
+} from './images.js';
+import { renderSshConfig } from './ssh-config.js';
+import { type LabPaths, type LabState, labPaths } from './state.js';
+import { type LabServer, type LabTopology, labTopology } from './topology.js';
+import { waitForSsh } from './wait.js';
+
+export interface LabRun {
+  exec: Executor;
+  progress: (line: string) => void;
+}
+
+export interface LabUpOptions {
+  specFile: string;
+  name: string;
+  dir: string;
+  mirror?: string;
+}
+
+export interface LabUpResult {
+  state: LabState;
+  paths: LabPaths;
+  created: string[];
+  ms: number;
+}
+
+async function ensureImage(run: LabRun, recipe: ImageRecipe, mirror?: string): Promise<boolean> {
+  if ((await run.exec.run(imageExists(recipe.tag))).code === 0) return false;
+  const started = Date.now();
+  if (recipe.kind === 'debian') {
+    if (process.getuid?.() !== 0)
+      throw new PreconditionError(
+        'building the lab base image (debootstrap) needs root',
+        'run: sudo crvs lab up',
+      );
+    run.progress(`building ${recipe.tag} from Debian's archive (debootstrap, about a minute)`);
+    const work = await mkdtemp(join(tmpdir(), 'crvs-rootfs-'));
+    try {
+      await run.exec.run(debootstrap(join(work, 'rootfs'), mirror));
+      await run.exec.run(tarRootfs(join(work, 'rootfs'), join(work, 'rootfs.tar')));
+      await run.exec.run(importImage(join(work, 'rootfs.tar'), recipe));
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  } else {
+    run.progress(`building ${recipe.tag} (apt-get inside the build)`);
+    await run.exec.run(buildImage(recipe));
+  }
+  run.progress(`built ${recipe.tag} in ${Math.round((Date.now() - started) / 1000)} s`);
+  return true;
+}
+
+async function ensureNetwork(run: LabRun, t: LabTopology): Promise<boolean> {
+  const found = await run.exec.run(networkInspect(t));
+  if (found.code === 0) {
+    const net = JSON.parse(found.stdout) as { IPAM?: { Config?: { Subnet?: string }[] } };
+    const subnet = net.IPAM?.Config?.[0]?.Subnet;
+    if (subnet !== t.network.subnet)
+      throw new CrvsError('E_LAB_NETWORK', `network ${t.network.name} exists with subnet ${subnet}`, {
+        hint: `remove it (crvs lab down --name ${t.name}) or give the lab another name`,
+      });
+    return false;
+  }
+  await run.exec.run(networkCreate(t));
+  return true;
+}
+
+/** Creates the container when missing, starts it when stopped. Returns 'created' | 'started' | undefined. */
+async function ensureContainer(
+  run: LabRun,
+  container: string,
+  create: () => Promise<void>,
+): Promise<'created' | 'started' | undefined> {
+  const found = await run.exec.run(containerInspect(container));
+  if (found.code !== 0) {
+    await create();
+    return 'created';
+  }
+  const info = JSON.parse(found.stdout) as { State: { Running: boolean } };
+  if (info.State.Running) return undefined;
+  await run.exec.run(containerStart(container));
+  return 'started';
+}
+
+async function ensureSecrets(run: LabRun, paths: LabPaths): Promise<Delivery> {
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(paths.identity)) {
+    run.progress(`generating the lab key ${paths.identity}`);
+    await run.exec.run({
+      argv: ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'crvs-lab', '-f', paths.identity],
+      description: 'generate the lab SSH key',
+    });
+  }
+  if (!existsSync(paths.password))
+    await writeFile(paths.password, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  await chmod(paths.password, 0o600);
+  return {
+    publicKey: (await readFile(paths.publicKey, 'utf8')).trim(),
+    password: sensitive((await readFile(paths.password, 'utf8')).trim(), 'lab password').reveal(),
+    aptProxy: '',
+  };
+}
+
+/** The spec the lab writes for itself: the template with the lab key as the first admin's key. */
+export function labSpecText(template: string, publicKey: string, source: string): string {
+  const doc = parseDocument(template);
+  if (doc.hasIn(['admins', 0])) doc.setIn(['admins', 0, 'sshKeys'], [publicKey]);
+  else doc.set('admins', [{ name: 'ops', sshKeys: [publicKey] }]);
+  const header = `Written by crvs lab up from ${source}; the first admin's key is the lab key.`;
+  doc.commentBefore = doc.commentBefore ? `${header}\n${doc.commentBefore}` : header;
+  return doc.toString({ lineWidth: 0 });
+}
+
+async function forgetHostKey(run: LabRun, paths: LabPaths, server: LabServer): Promise<void> {
+  if (!existsSync(paths.knownHosts)) return;
+  for (const host of [server.address, server.name])
+    await run.exec.run({
+      argv: ['ssh-keygen', '-q', '-R', host, '-f', paths.knownHosts],
+      allowFailure: true,
+      description: `forget the old host key of ${host}`,
+    });
+}
+
+export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpResult> {
+  const started = Date.now();
+  await ensureHost(run.exec, run.progress);
+  const { spec } = await loadSpec(options.specFile);
+  const t = labTopology(spec, options.name);
+  const paths = labPaths(options.dir);
+  if (existsSync(paths.state)) {
+    const previous = JSON.parse(await readFile(paths.state, 'utf8')) as LabState;
+    if (previous.topology.name !== t.name)
+      throw new CrvsError('E_LAB_DIR', `${paths.dir} belongs to lab ${previous.topology.name}`, {
+        hint: 'use another --dir, or crvs lab down that lab first',
+      });
+  }
+  const delivery = { ...(await ensureSecrets(run, paths)), aptProxy: `http://${t.services.address}:3142` };
+  await writeFile(
+    paths.sshConfig,
+    renderSshConfig(t, { identity: paths.identity, knownHosts: paths.knownHosts }),
+  );
+  await writeFile(
+    paths.spec,
+    labSpecText(await readFile(options.specFile, 'utf8'), delivery.publicKey, options.specFile),
+  );
+
+  const recipes = labRecipes(options.mirror);
+  const created: string[] = [];
+  for (const recipe of [recipes.debian, recipes.server, recipes.services])
+    if (await ensureImage(run, recipe, options.mirror)) created.push(recipe.tag);
+  if (await ensureNetwork(run, t)) created.push(t.network.name);
+
+  const services = await ensureContainer(run, t.services.container, async () => {
+    for (const volume of Object.values(servicesVolumes(t))) await run.exec.run(volumeCreate(t, volume));
+    await run.exec.run(runServices(t, recipes.services.tag));
+  });
+  if (services) run.progress(`lab services ${services} at ${t.services.address}`);
+  if (services === 'created') created.push(t.services.container);
+  await run.exec.run(
+    execScript(t.services.container, servicesDeliveryScript(t), 'configure registry, DNS and apt cache'),
+  );
+
+  for (const server of t.servers) {
+    const outcome = await ensureContainer(run, server.container, async () => {
+      await forgetHostKey(run, paths, server);
+      await run.exec.run(volumeCreate(t, server.dockerVolume));
+      await run.exec.run(runServer(t, server, recipes.server.tag));
+    });
+    if (outcome) run.progress(`server ${server.name} ${outcome} at ${server.address}`);
+    if (outcome === 'created') created.push(server.container);
+  }
+  await Promise.all(
+    t.servers.map(async (server) => {
+      const r = await run.exec.run(
+        execScript(server.container, serverDeliveryScript(delivery), `hand over ${server.name}`),
+      );
+      if (r.stdout.includes('delivered'))
+        run.progress(`server ${server.name} handed over (admin account, lab key)`);
+      await waitForSsh(run.exec, paths.sshConfig, server.name);
+    }),
+  );
+
+  const state: LabState = {
+    version: 1,
+    topology: t,
+    source: options.specFile,
+    images: { debian: recipes.debian.tag, server: recipes.server.tag, services: recipes.services.tag },
+  };
+  if (existsSync(paths.state)) {
+    const previous = JSON.parse(await readFile(paths.state, 'utf8')) as LabState;
+    if (previous.shaping) state.shaping = previous.shaping;
+  }
+  await writeFile(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+  return { state, paths, created, ms: Date.now() - started };
+}
