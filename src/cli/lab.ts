@@ -200,18 +200,23 @@ export function registerLab(program: Command, ctx: CliContext): void {
     .description(
       'Remove every container, volume and network of the lab, and its state directory. Images stay cached.',
     )
-    .option('--name <name>', 'lab to remove (default: the one in --dir, else crvs-lab)')
+    .option('--name <name>', 'lab to remove when its state is gone (default: the lab recorded in --dir)')
     .option(...dirFlag)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', examples(['crvs lab down', 'remove the default lab']))
     .action(async (o: DirOption & { name?: string; json?: boolean }) => {
       const { out, run } = runner(o.json);
       const paths = labPaths(dirOf(o));
+      // Never guess for a directory the user named: without its state file the lab must be named explicitly.
+      const defaultDir = !o.dir && !ctx.io.env.CRVS_LAB_DIR;
       const name =
         o.name ??
         (await readLabState(paths).then(
           (s) => s.topology.name,
-          () => DEFAULT_LAB_NAME,
+          (e: unknown) => {
+            if (defaultDir) return DEFAULT_LAB_NAME;
+            throw e;
+          },
         ));
       const r = await labDown(run, paths, name);
       if (o.json) out.out(JSON.stringify({ name, removed: r }, null, 2));

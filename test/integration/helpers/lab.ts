@@ -1,0 +1,62 @@
+// Shared by integration tests: the default lab (built once, reused by every file) and ssh into it.
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packagePath } from '../../../src/paths.js';
+
+export const root = packagePath();
+export const bin = packagePath('bin', 'crvs.js');
+export const defaultLabDir = join(root, '.crvs', 'lab');
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built crvs binary, as a user runs it. */
+export function crvsBin(args: string[], options: SpawnSyncOptions & { env?: NodeJS.ProcessEnv } = {}): Run {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 25 * 60_000,
+    ...options,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', CI: 'true', ...options.env },
+  });
+  return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+export interface LabInfo {
+  dir: string;
+  spec: string;
+  sshConfig: string;
+  servers: { name: string; environment: string; address: string; container: string }[];
+}
+
+/** Brings the default lab up (idempotent: fast when it already runs) and describes it. */
+export function ensureDefaultLab(): LabInfo {
+  const r = crvsBin(['lab', 'up', '--json']);
+  if (r.status !== 0) throw new Error(`crvs lab up failed (${r.status}):\n${r.stderr}`);
+  const state = JSON.parse(r.stdout) as {
+    topology: { servers: LabInfo['servers'] };
+    spec: string;
+    sshConfig: string;
+  };
+  return {
+    dir: defaultLabDir,
+    spec: state.spec,
+    sshConfig: state.sshConfig,
+    servers: state.topology.servers,
+  };
+}
+
+/** ssh with the lab's client config; never a shell on our side, the remote command is one argument. */
+export function ssh(sshConfig: string, server: string, command: string, extra: string[] = []): Run {
+  const r = spawnSync('ssh', ['-F', sshConfig, '-o', 'BatchMode=yes', ...extra, server, command], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
