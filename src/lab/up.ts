@@ -138,7 +138,7 @@ export function labSpecText(template: string, publicKey: string, source: string)
   const doc = parseDocument(template);
   if (doc.hasIn(['admins', 0])) doc.setIn(['admins', 0, 'sshKeys'], [publicKey]);
   else doc.set('admins', [{ name: 'ops', sshKeys: [publicKey] }]);
-  const header = `Written by crvs lab up from ${source}; the first admin's key is the lab key.`;
+  const header = ` Written by crvs lab up from ${source}; the first admin's key is the lab key.`;
   doc.commentBefore = doc.commentBefore ? `${header}\n${doc.commentBefore}` : header;
   return doc.toString({ lineWidth: 0 });
 }
