@@ -129,6 +129,14 @@ describe('a second, throw-away lab', () => {
     expect(ssh(sshConfig, 'mini-2', 'hostname').stdout).toBe('mini-2\n');
   });
 
+  it('repairs a lab that lost a server: up recreates only what is missing', () => {
+    docker('rm', '--force', `${name}-mini-1`);
+    const up = crvsBin(['lab', 'up', '--spec', spec, '--name', name, '--dir', join(dir, 'state'), '--json']);
+    expect(up.status).toBe(0);
+    expect(JSON.parse(up.stdout).created).toEqual([`${name}-mini-1`]);
+    expect(ssh(join(dir, 'state', 'ssh_config'), 'mini-1', 'hostname').stdout).toBe('mini-1\n');
+  });
+
   it('shapes the link with tbf and clears it', () => {
     expect(lab('shape', '--rate', '10mbit').status).toBe(0);
     const qdisc = docker('exec', `${name}-mini-1`, 'tc', 'qdisc', 'show', 'dev', 'eth0');
