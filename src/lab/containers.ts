@@ -124,6 +124,8 @@ export function runServices(t: LabTopology, image: string): CommandSpec {
       `${v.registry}:/var/lib/docker-registry`,
       '--volume',
       `${v.aptCache}:/var/cache/apt-cacher-ng`,
+      '--publish',
+      `${t.services.registryPush}:5000`,
       '--network',
       t.network.name,
       '--ip',

@@ -19,8 +19,13 @@ export interface LabTopology {
   name: string;
   domain: string;
   network: { name: string; subnet: string; gateway: string };
-  /** Registry, DNS and apt cache in one container. */
-  services: { container: string; address: string; hostname: string };
+  /**
+   * Registry, DNS and apt cache in one container. The registry is also published on the host's loopback
+   * (`registryPush`): Docker treats 127.0.0.0/8 registries as local, so the host can push images there over
+   * plain HTTP without a change to its daemon configuration, and servers pull the same repositories at
+   * <address>:5000.
+   */
+  services: { container: string; address: string; hostname: string; registryPush: string };
   servers: LabServer[];
 }
 
@@ -31,6 +36,12 @@ function octets(address: string): number[] | undefined {
   if (!m) return undefined;
   const parts = m.slice(1).map(Number);
   return parts.every((n) => n <= 255) ? parts : undefined;
+}
+
+/** A loopback port per lab network, so that two labs side by side do not collide. */
+export function registryPushPort(prefix: string): number {
+  const [, b = 0, c = 0] = prefix.split('.').map(Number);
+  return 15000 + ((b * 256 + c) % 5000);
 }
 
 /**
@@ -75,7 +86,12 @@ export function labTopology(spec: Spec, name = DEFAULT_LAB_NAME): LabTopology {
     name,
     domain: spec.domain,
     network: { name: `${name}-net`, subnet: `${prefix}.0/24`, gateway: `${prefix}.1` },
-    services: { container: `${name}-services`, address: `${prefix}.2`, hostname: 'lab-services' },
+    services: {
+      container: `${name}-services`,
+      address: `${prefix}.2`,
+      hostname: 'lab-services',
+      registryPush: `127.0.0.1:${registryPushPort(prefix)}`,
+    },
     servers,
   };
 }

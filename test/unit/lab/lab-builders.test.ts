@@ -29,6 +29,7 @@ describe('lab topology', () => {
       container: 'crvs-lab-services',
       address: '10.77.0.2',
       hostname: 'lab-services',
+      registryPush: '127.0.0.1:19712',
     });
     expect(t.servers.map((s) => [s.environment, s.name, s.address, s.container, s.dockerVolume])).toEqual([
       ['production', 'prod-1', '10.77.0.21', 'crvs-lab-prod-1', 'crvs-lab-prod-1-docker'],
