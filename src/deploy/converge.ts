@@ -1,0 +1,89 @@
+// Watching a stack converge after `docker stack deploy`: one probe over SSH returns every service's replica
+// count and update status; a pure assessment says done, still moving, or failed (Swarm rolled it back).
+import { shellLine } from '../remote/combinators.js';
+import type { CommandSpec } from '../remote/executor.js';
+import { type Manager, onManager } from './remote.js';
+
+export interface UpdateStatus {
+  State?: string;
+  StartedAt?: string;
+  CompletedAt?: string;
+  Message?: string;
+}
+
+export interface ServiceProbe {
+  name: string;
+  replicas: string;
+  image: string;
+  update: UpdateStatus | null;
+}
+
+/** One JSON object per service: name, replicas (running/desired), image, UpdateStatus. */
+export function probeStack(m: Manager, stack: string): CommandSpec {
+  const fmt =
+    '{"name":{{json .Spec.Name}},"image":{{json .Spec.TaskTemplate.ContainerSpec.Image}},"update":{{json .UpdateStatus}}}';
+  const script = [
+    'set -e',
+    `ids=$(${shellLine(['sudo', '-n', 'docker', 'stack', 'services', '-q', stack])})`,
+    `[ -z "$ids" ] || ${shellLine(['sudo', '-n', 'docker', 'service', 'inspect', '--format', fmt])} $ids`,
+    shellLine([
+      'sudo',
+      '-n',
+      'docker',
+      'stack',
+      'services',
+      '--format',
+      '{"name":{{json .Name}},"replicas":{{json .Replicas}}}',
+      stack,
+    ]),
+  ].join('\n');
+  return onManager(m, script, { description: `watch ${stack}`, timeoutMs: 60_000 });
+}
+
+export function parseProbe(stdout: string): ServiceProbe[] {
+  const inspected = new Map<string, Omit<ServiceProbe, 'replicas'>>();
+  const replicas = new Map<string, string>();
+  for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
+    const o = JSON.parse(line) as {
+      name: string;
+      image?: string;
+      update?: UpdateStatus | null;
+      replicas?: string;
+    };
+    if (o.replicas !== undefined) replicas.set(o.name, o.replicas);
+    else inspected.set(o.name, { name: o.name, image: o.image ?? '', update: o.update ?? null });
+  }
+  return [...inspected.values()]
+    .map((s) => ({ ...s, replicas: replicas.get(s.name) ?? '0/0' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export interface Assessment {
+  state: 'converged' | 'progressing' | 'failed';
+  failed: { service: string; reason: string }[];
+  waiting: string[];
+}
+
+const FAILED = new Set(['rollback_completed', 'rollback_paused', 'paused']);
+const MOVING = new Set(['updating', 'rollback_started']);
+
+/**
+ * `since` is the manager's clock when the deploy began: an update status older than that belongs to an earlier
+ * deploy and says nothing about this one.
+ */
+export function assess(services: ServiceProbe[], since: Date): Assessment {
+  const failed: Assessment['failed'] = [];
+  const waiting: string[] = [];
+  for (const s of services) {
+    const u = s.update;
+    const current = u?.StartedAt ? new Date(u.StartedAt).getTime() >= since.getTime() - 1000 : false;
+    if (current && u?.State && FAILED.has(u.State)) {
+      failed.push({ service: s.name, reason: u.Message ?? u.State });
+      continue;
+    }
+    const [running, desired] = s.replicas.split(' ')[0]?.split('/').map(Number) ?? [0, 0];
+    if ((current && u?.State && MOVING.has(u.State)) || running !== desired) waiting.push(s.name);
+  }
+  if (failed.length) return { state: 'failed', failed, waiting };
+  return { state: waiting.length ? 'progressing' : 'converged', failed, waiting };
+}

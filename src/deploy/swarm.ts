@@ -1,0 +1,114 @@
+// Swarm operations on the manager, as data.
+import { createHash } from 'node:crypto';
+import { chain, shellLine } from '../remote/combinators.js';
+import type { CommandSpec } from '../remote/executor.js';
+import type { Sensitive } from '../secrets/sensitive.js';
+import { STATE_DIR } from './lock.js';
+import { type Manager, onManager } from './remote.js';
+
+export const releaseDir = (environment: string) => `${STATE_DIR}/${environment}`;
+export const stackFile = (environment: string, version: string) =>
+  `${releaseDir(environment)}/stack-${version.replace(/[^A-Za-z0-9._-]/g, '_')}.yml`;
+
+/**
+ * Swarm secrets cannot change, so each value gets its own name: the stack's secret key plus a short digest of
+ * name and value. Only people with Docker rights on the manager see these names, and they can read the secrets
+ * themselves anyway.
+ */
+export function dockerSecretName(stack: string, key: string, value: Sensitive<string>): string {
+  const digest = createHash('sha256')
+    .update(key)
+    .update('\0')
+    .update(value.reveal())
+    .digest('hex')
+    .slice(0, 10);
+  return `${stack}_${key.toLowerCase()}_${digest}`;
+}
+
+export const listSecrets = (m: Manager): CommandSpec =>
+  onManager(m, shellLine(['sudo', '-n', 'docker', 'secret', 'ls', '--format', '{{.Name}}']), {
+    description: 'list Docker secrets',
+  });
+
+/** The value goes on stdin (`-`), never on a command line. */
+export const createSecret = (m: Manager, name: string, key: string, value: Sensitive<string>): CommandSpec =>
+  onManager(
+    m,
+    shellLine(['sudo', '-n', 'docker', 'secret', 'create', '--label', `crvs.secret=${key}`, name, '-']),
+    { stdin: value, description: `create Docker secret for ${key}` },
+  );
+
+export const uploadStack = (m: Manager, version: string, compose: string): CommandSpec =>
+  onManager(
+    m,
+    `${chain(['sudo', '-n', 'mkdir', '-p', releaseDir(m.environment)])} && ${shellLine(['sudo', '-n', 'tee', stackFile(m.environment, version)])} >/dev/null`,
+    { stdin: compose, description: `upload the ${version} stack file` },
+  );
+
+export const readStack = (m: Manager, version: string): CommandSpec =>
+  onManager(m, shellLine(['sudo', '-n', 'cat', stackFile(m.environment, version)]), {
+    allowFailure: true,
+    description: `read the ${version} stack file`,
+  });
+
+export const stackDeploy = (m: Manager, stack: string, version: string): CommandSpec =>
+  onManager(
+    m,
+    shellLine([
+      'sudo',
+      '-n',
+      'docker',
+      'stack',
+      'deploy',
+      '--with-registry-auth',
+      '--resolve-image',
+      'changed',
+      '--compose-file',
+      stackFile(m.environment, version),
+      stack,
+    ]),
+    { description: `docker stack deploy ${stack} (${version})`, timeoutMs: 10 * 60_000 },
+  );
+
+export const managerClock = (m: Manager): CommandSpec =>
+  onManager(m, 'date -u +%Y-%m-%dT%H:%M:%SZ', { description: "read the manager's clock" });
+
+export interface Release {
+  version: string;
+  at: string;
+  history: string[];
+}
+
+export const releaseFile = (environment: string) => `${releaseDir(environment)}/release.json`;
+
+export const readRelease = (m: Manager): CommandSpec =>
+  onManager(m, `${shellLine(['sudo', '-n', 'cat', releaseFile(m.environment)])} 2>/dev/null || echo '{}'`, {
+    description: 'read the running release',
+  });
+
+export const writeRelease = (m: Manager, release: Release): CommandSpec =>
+  onManager(m, `${shellLine(['sudo', '-n', 'tee', releaseFile(m.environment)])} >/dev/null`, {
+    stdin: `${JSON.stringify(release, null, 2)}\n`,
+    description: `record release ${release.version}`,
+  });
+
+/** Last log lines and task errors of a service, for the report of a failed release. */
+export const serviceDiagnostics = (m: Manager, service: string): CommandSpec =>
+  onManager(
+    m,
+    [
+      shellLine([
+        'sudo',
+        '-n',
+        'docker',
+        'service',
+        'ps',
+        '--no-trunc',
+        '--format',
+        '{{.Name}} {{.CurrentState}} {{.Error}}',
+        service,
+      ]),
+      `${shellLine(['sudo', '-n', 'docker', 'service', 'logs', '--tail', '30', '--no-task-ids', '--timestamps', service])} 2>&1 | tail -n 30`,
+    ].join('; '),
+    { allowFailure: true, description: `diagnose ${service}`, timeoutMs: 60_000 },
+  );
