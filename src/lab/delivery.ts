@@ -50,9 +50,31 @@ export function serverDeliveryScript(d: Delivery): string {
   ].join('\n');
 }
 
+/**
+ * Debian's registry configuration asks for htpasswd authentication with no users; the lab registry is open
+ * to the lab network (it is reachable only there and on the host's loopback).
+ */
+const REGISTRY_CONFIG = `version: 0.1
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+`;
+
 /** Writes the DNS configuration and makes sure registry, DNS and apt cache run. Idempotent. */
 export function servicesDeliveryScript(t: LabTopology): string {
   const conf = '/etc/dnsmasq.d/crvs-lab.conf';
+  const registryConf = '/etc/docker/registry/config.yml';
   return [
     'set -eu',
     'for _ in $(seq 1 120); do systemctl is-system-running --quiet 2>/dev/null && break;',
@@ -61,6 +83,10 @@ export function servicesDeliveryScript(t: LabTopology): string {
     renderDnsmasq(t).trimEnd(),
     'CRVS_LAB_DNS',
     `if cmp -s ${conf}.new ${conf}; then rm ${conf}.new; else mv ${conf}.new ${conf}; systemctl restart dnsmasq.service; fi`,
+    `cat > ${registryConf}.new <<'CRVS_LAB_REGISTRY'`,
+    REGISTRY_CONFIG.trimEnd(),
+    'CRVS_LAB_REGISTRY',
+    `if cmp -s ${registryConf}.new ${registryConf}; then rm ${registryConf}.new; else mv ${registryConf}.new ${registryConf}; systemctl restart docker-registry.service; fi`,
     'for unit in docker-registry dnsmasq apt-cacher-ng; do',
     '  systemctl is-active --quiet "$unit.service" || systemctl restart "$unit.service"',
     'done',
