@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d ansible ] || { echo "no ansible/ folder yet"; exit 0; }
-yamllint -s ansible
+yamllint -s -c ansible/.yamllint ansible
 for p in ansible/playbooks/*.yml; do
   [ -e "$p" ] || continue
   ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook --syntax-check -i localhost, "$p" >/dev/null
