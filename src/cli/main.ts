@@ -7,6 +7,7 @@ import { registerDemo } from './demo.js';
 import { registerInit } from './init.js';
 import { registerLab } from './lab.js';
 import { registerPlan } from './plan.js';
+import { registerProvision } from './provision.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 import { VERSION } from './version.js';
@@ -20,6 +21,7 @@ const COMMANDS: Register[] = [
   registerPlan,
   registerSchema,
   registerLab,
+  registerProvision,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -18,6 +18,10 @@ export interface CommandSpec {
   timeoutMs?: number;
   /** Return the result instead of throwing when the exit code is not 0. */
   allowFailure?: boolean;
+  /** The child's stdout is secret (decrypted data): never passed to output events or error messages. */
+  secretOutput?: boolean;
+  /** Called with each complete stdout line as it arrives (live progress of long commands). */
+  onStdoutLine?: (line: string) => void;
 }
 
 export interface CommandResult {
@@ -66,9 +70,16 @@ export class ProcessExecutor implements Executor {
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let partial = '';
       child.stdout.on('data', (b: Buffer) => {
         out.push(b);
-        this.onEvent?.({ type: 'output', stream: 'stdout', text: redact(b.toString()), command });
+        if (command.onStdoutLine && !command.secretOutput) {
+          const lines = (partial + b.toString()).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) command.onStdoutLine(line);
+        }
+        if (!command.secretOutput)
+          this.onEvent?.({ type: 'output', stream: 'stdout', text: redact(b.toString()), command });
       });
       child.stderr.on('data', (b: Buffer) => {
         err.push(b);
@@ -83,15 +94,16 @@ export class ProcessExecutor implements Executor {
       });
       child.on('close', (code) => {
         const result = { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+        const shownStdout = command.secretOutput ? '' : redact(result.stdout);
         this.onEvent?.({
           type: 'end',
           command,
-          result: { ...result, stdout: redact(result.stdout), stderr: redact(result.stderr) },
+          result: { ...result, stdout: shownStdout, stderr: redact(result.stderr) },
           ms: Date.now() - started,
         });
         if (code !== 0 && !command.allowFailure) {
           reject(
-            new CommandFailedError(describeCommand(command), code, redact(result.stderr || result.stdout)),
+            new CommandFailedError(describeCommand(command), code, redact(result.stderr) || shownStdout),
           );
         } else resolve(result);
       });

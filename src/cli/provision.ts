@@ -1,0 +1,107 @@
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { HostStats } from '../provision/events.js';
+import { provision } from '../provision/run.js';
+import { ProcessExecutor } from '../remote/executor.js';
+import { paint } from '../report/output.js';
+import { renderTable } from '../report/table.js';
+import { defaultIdentity } from '../secrets/store.js';
+import { loadSpec } from '../spec/load.js';
+import { type CliContext, examples } from './context.js';
+import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
+
+export function summaryRows(stats: Record<string, HostStats>): string[][] {
+  return Object.entries(stats).map(([host, s]) => [
+    host,
+    String(s.ok),
+    String(s.changed),
+    String(s.failures + s.unreachable),
+    String(s.skipped),
+  ]);
+}
+
+export function registerProvision(program: Command, ctx: CliContext): void {
+  program
+    .command('provision')
+    .description('Harden and cluster the servers of environments with the shipped Ansible playbooks.')
+    .argument('<environment...>', 'production, staging, qa, development, backup or jump (several allowed)')
+    .option(SPEC_FLAG, SPEC_HELP)
+    .option(
+      '--identity <key>',
+      'SSH private key to connect with (default: $CRVS_IDENTITY or ~/.ssh/id_ed25519)',
+    )
+    .option('--known-hosts <file>', 'pinned host keys (default: known_hosts next to the spec)')
+    .option('--check', 'show what would change, change nothing')
+    .option('--tags <tags>', 'only run tasks with these Ansible tags (comma-separated)')
+    .option('--json', 'print the per-host summary as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        ['crvs provision qa', 'provision the qa server'],
+        ['crvs provision production --check', 'what would change on production'],
+        [
+          'crvs provision production staging backup jump --spec .crvs/lab/crvs.yaml --identity .crvs/lab/id_ed25519',
+          'the lab',
+        ],
+      ),
+    )
+    .action(
+      async (
+        environments: string[],
+        o: {
+          spec?: string;
+          identity?: string;
+          knownHosts?: string;
+          check?: boolean;
+          tags?: string;
+          json?: boolean;
+        },
+      ) => {
+        const out = ctx.output({ json: o.json ?? false });
+        const specFile = specPath(ctx.io, o.spec);
+        const { spec } = await loadSpec(specFile);
+        const identity = o.identity ? resolve(ctx.io.cwd, o.identity) : defaultIdentity(ctx.io.env);
+        const knownHosts = o.knownHosts
+          ? resolve(ctx.io.cwd, o.knownHosts)
+          : join(dirname(specFile), 'known_hosts');
+        const exec = new ProcessExecutor((e) => {
+          if (ctx.verbose && e.type === 'start') out.err(paint(out, 'dim', `$ ${e.command.argv.join(' ')}`));
+        });
+        const results = [];
+        for (const environment of environments) {
+          out.err(paint(out, 'bold', `provisioning ${environment}${o.check ? ' (check mode)' : ''}`));
+          const r = await provision({ exec, progress: (l) => out.err(l) }, spec, {
+            specFile,
+            environment,
+            identity,
+            knownHosts,
+            ...(o.check ? { check: true } : {}),
+            ...(o.tags ? { tags: o.tags.split(',') } : {}),
+          });
+          results.push(r);
+          if (r.enrolled.length)
+            out.err(
+              `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin reads their secret once with ` +
+                `\`crvs secrets get ${environment} TOTP_<NAME>\` and adds it to an authenticator app.`,
+            );
+          if (!o.json) {
+            out.out(renderTable(['HOST', 'OK', 'CHANGED', 'FAILED', 'SKIPPED'], summaryRows(r.stats)));
+            out.out(`${environment}: provisioned in ${Math.round(r.ms / 1000)} s\n`);
+          }
+        }
+        if (o.json)
+          out.out(
+            JSON.stringify(
+              results.map(({ environment, stats, connectedAs, ms }) => ({
+                environment,
+                stats,
+                connectedAs,
+                ms,
+              })),
+              null,
+              2,
+            ),
+          );
+      },
+    );
+}

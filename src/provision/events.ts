@@ -1,0 +1,53 @@
+// Ansible's progress as crvs_events JSON lines (ansible/callback_plugins/crvs_events.py) -> progress and summary.
+
+export type AnsibleEvent =
+  | { event: 'play'; name: string }
+  | { event: 'task'; name: string; role?: string | null; handler?: boolean }
+  | {
+      event: 'result';
+      status: 'ok' | 'failed' | 'skipped' | 'unreachable' | 'ignored';
+      host: string;
+      task: string;
+      changed: boolean;
+      message: string;
+    }
+  | { event: 'stats'; hosts: Record<string, HostStats> };
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  failures: number;
+  unreachable: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+export function parseEvent(line: string): AnsibleEvent | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as AnsibleEvent;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One human line per event worth showing: changes, failures; quiet for ok/skipped. */
+export function describeEvent(e: AnsibleEvent): string | undefined {
+  switch (e.event) {
+    case 'play':
+      return `== ${e.name}`;
+    case 'result':
+      if (e.status === 'failed' || e.status === 'unreachable')
+        return `  ${e.host}: FAILED ${e.task}: ${e.message}`;
+      return e.changed ? `  ${e.host}: changed ${e.task}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function failedHosts(stats: Record<string, HostStats>): string[] {
+  return Object.entries(stats)
+    .filter(([, s]) => s.failures > 0 || s.unreachable > 0)
+    .map(([h]) => h);
+}
