@@ -1,7 +1,6 @@
 // Day-two lab operations: status, simulated server failure (stop/start), link shaping, teardown.
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import type { Executor } from '../remote/executor.js';
 import {
   containerStart,
@@ -16,7 +15,7 @@ import { clearCommands, parseRate, shapeCommands } from './shape.js';
 import { type LabPaths, type LabState, readLabState } from './state.js';
 import { findServer, LAB_LABEL } from './topology.js';
 import type { LabRun } from './up.js';
-import { waitForSsh } from './wait.js';
+import { tcpOpen, waitForPort } from './wait.js';
 
 export interface ServerStatus {
   name: string;
@@ -25,20 +24,6 @@ export interface ServerStatus {
   container: string;
   state: string;
   ssh: 'open' | 'closed';
-}
-
-/** Is something listening on address:port? One short TCP connect to a lab container, nothing else. */
-export function tcpOpen(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port, timeout: timeoutMs });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
 }
 
 interface PsLine {
@@ -99,7 +84,7 @@ export async function labStart(run: LabRun, paths: LabPaths, server: string): Pr
   const s = findServer(state.topology, server);
   run.progress(`starting ${s.name}`);
   await run.exec.run(containerStart(s.container));
-  await waitForSsh(run.exec, paths.sshConfig, s.name);
+  await waitForPort(s.address, 22, s.name);
   if (state.shaping) await labShape(run, paths, state.shaping.rate);
 }
 

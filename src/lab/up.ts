@@ -35,7 +35,7 @@ import {
 import { renderSshConfig } from './ssh-config.js';
 import { type LabPaths, type LabState, labPaths } from './state.js';
 import { type LabServer, type LabTopology, labTopology } from './topology.js';
-import { waitForSsh } from './wait.js';
+import { waitForPort, waitForSsh } from './wait.js';
 
 export interface LabRun {
   exec: Executor;
@@ -206,9 +206,10 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
       const r = await run.exec.run(
         execScript(server.container, serverDeliveryScript(delivery), `hand over ${server.name}`),
       );
-      if (r.stdout.includes('delivered'))
+      if (r.stdout.includes('delivered')) {
         run.progress(`server ${server.name} handed over (admin account, lab key)`);
-      await waitForSsh(run.exec, paths.sshConfig, server.name);
+        await waitForSsh(run.exec, paths.sshConfig, server.name);
+      } else await waitForPort(server.address, 22, server.name);
     }),
   );
 

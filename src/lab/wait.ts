@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { CrvsError } from '../errors.js';
 import type { CommandSpec, Executor } from '../remote/executor.js';
 
@@ -9,6 +10,35 @@ export const sshProbe = (sshConfig: string, server: string): CommandSpec => ({
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Is something listening on address:port? One short TCP connect to a lab container, nothing else. */
+export function tcpOpen(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Waits until sshd listens. Used for servers handed over earlier: once provisioned they no longer accept the
+ * delivered account, so a login is not the test of being up.
+ */
+export async function waitForPort(address: string, port: number, what: string, seconds = 90): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await tcpOpen(address, port)) return;
+    await sleep(1000);
+  }
+  throw new CrvsError('E_LAB_SSH', `${what} does not listen on ${address}:${port} after ${seconds} s`, {
+    hint: 'see: crvs lab status',
+  });
+}
 
 /** Waits until the server accepts the lab key over SSH (sshd up, account delivered). */
 export async function waitForSsh(

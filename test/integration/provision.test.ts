@@ -1,0 +1,220 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HostStats } from '../../src/provision/events.js';
+import { ProcessExecutor } from '../../src/remote/executor.js';
+import { sensitive } from '../../src/secrets/sensitive.js';
+import { SecretStore, storePath } from '../../src/secrets/store.js';
+import { crvsBin, ensureDefaultLab, type LabInfo, unbanAll } from './helpers/lab.js';
+
+// Provisioning the default lab for real: every environment kind, idempotence read from Ansible's own counts,
+// and the outcomes that matter (logins refused or accepted, alerts received, ports filtered).
+let lab: LabInfo;
+let identity: string;
+const env = () => ({ CRVS_IDENTITY: identity });
+const ENVIRONMENTS = ['qa', 'production', 'staging', 'backup', 'jump'];
+
+interface Result {
+  environment: string;
+  stats: Record<string, HostStats>;
+}
+
+function provision(spec: string, ...envs: string[]): Result[] {
+  const r = crvsBin(['provision', ...envs, '--spec', spec, '--json'], { env: env() });
+  if (r.status !== 0) throw new Error(`provision ${envs.join(' ')} failed:\n${r.stderr.slice(-4000)}`);
+  return JSON.parse(r.stdout) as Result[];
+}
+
+/** ssh with explicit options; the answer is the exit code and output, never an exception. */
+function sshAs(
+  user: string,
+  host: string,
+  command: string,
+  extra: string[] = [],
+  envExtra: NodeJS.ProcessEnv = {},
+) {
+  return spawnSync(
+    'ssh',
+    ['-F', lab.sshConfig, '-l', user, '-o', 'ConnectTimeout=5', ...extra, host, command],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ...envExtra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+}
+
+function askpass(dir: string, name: string, script: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, `#!/bin/sh\n${script}\n`);
+  chmodSync(file, 0o700);
+  return file;
+}
+
+async function storeValue(environment: string, name: string): Promise<string> {
+  const store = new SecretStore(new ProcessExecutor(), storePath(lab.spec, environment), environment);
+  const v = (await store.load(identity)).get(name)?.value.reveal();
+  if (!v) throw new Error(`${name} not in the ${environment} store`);
+  return v;
+}
+
+/** open | refused | filtered, probed from a lab server with bash's /dev/tcp. */
+function probe(from: string, address: string, port: number): string {
+  // The automation user: key only (admins need a TOTP code on production and staging).
+  const r = sshAs('crvs', from, `timeout 3 bash -c 'exec 3<>/dev/tcp/${address}/${port}'; echo $?`, [
+    '-o',
+    'BatchMode=yes',
+  ]);
+  const code = r.stdout.trim().split('\n').pop();
+  return code === '0' ? 'open' : code === '124' ? 'filtered' : 'refused';
+}
+
+beforeAll(() => {
+  lab = ensureDefaultLab();
+  unbanAll(lab.servers);
+  identity = join(lab.dir, 'id_ed25519');
+  provision(lab.spec, ...ENVIRONMENTS);
+});
+
+describe('provisioning the lab', () => {
+  it('a second run changes nothing on any host (Ansible counts)', () => {
+    const results = provision(lab.spec, ...ENVIRONMENTS);
+    const changed = Object.fromEntries(
+      results.flatMap((r) =>
+        Object.entries(r.stats).map(([host, s]) => [host, `${s.changed}/${s.failures}`]),
+      ),
+    );
+    expect(changed).toEqual({
+      'qa-1': '0/0',
+      'prod-1': '0/0',
+      'prod-2': '0/0',
+      'staging-1': '0/0',
+      'backup-1': '0/0',
+      'jump-1': '0/0',
+    });
+  });
+
+  it('refuses passwords and root; refuses an admin key without TOTP on production; accepts key + current code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crvs-ssh-'));
+    const password = askpass(dir, 'password', `cat ${join(lab.dir, 'admin-password')}`);
+    const gui = { SSH_ASKPASS: password, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' };
+    const pw = sshAs(
+      'admin',
+      'qa-1',
+      'true',
+      ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password,keyboard-interactive'],
+      gui,
+    );
+    expect(pw.status).toBe(255);
+    expect(pw.stderr).toContain('Permission denied');
+    const root = sshAs('root', 'prod-1', 'true', ['-o', 'BatchMode=yes']);
+    expect(root.status).toBe(255);
+    expect(root.stderr).toContain('Permission denied');
+
+    const keyOnly = sshAs('ops', 'prod-1', 'true', ['-o', 'BatchMode=yes']);
+    expect(keyOnly.status).toBe(255);
+    expect(keyOnly.stderr).toContain('Permission denied (keyboard-interactive)');
+
+    const secret = await storeValue('production', 'TOTP_OPS');
+    const code = askpass(dir, 'totp', `oathtool --totp -b '${secret}'`);
+    const withCode = sshAs('ops', 'prod-1', 'hostname', [], {
+      SSH_ASKPASS: code,
+      SSH_ASKPASS_REQUIRE: 'force',
+      DISPLAY: ':0',
+    });
+    expect(withCode.stdout).toBe('prod-1\n');
+    const wrong = askpass(dir, 'wrong', 'echo 000000');
+    const withWrong = sshAs('ops', 'prod-1', 'hostname', [], {
+      SSH_ASKPASS: wrong,
+      SSH_ASKPASS_REQUIRE: 'force',
+      DISPLAY: ':0',
+    });
+    expect(withWrong.status).toBe(255);
+    unbanAll(lab.servers);
+  });
+
+  it('adds an admin, then removes the one set to absent: account gone and login refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crvs-dave-'));
+    const key = join(dir, 'id_ed25519');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'dave', '-f', key]);
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    const spec = join(lab.dir, 'crvs-dave.yaml');
+    const base = readFileSync(lab.spec, 'utf8');
+    const withDave = (state: string) =>
+      base.replace(/\nadmins:\n/, `\nadmins:\n  - name: dave\n    state: ${state}\n    sshKeys: [${pub}]\n`);
+    writeFileSync(spec, withDave('present'));
+    provision(spec, 'qa');
+    const login = sshAs('dave', 'qa-1', 'id -un', ['-i', key, '-o', 'BatchMode=yes']);
+    expect(login.stdout).toBe('dave\n');
+    writeFileSync(spec, withDave('absent'));
+    provision(spec, 'qa');
+    const refused = sshAs('dave', 'qa-1', 'id -un', ['-i', key, '-o', 'BatchMode=yes']);
+    expect(refused.status).toBe(255);
+    const check = 'id dave >/dev/null 2>&1 || echo no-such-user; test -d /home/dave && echo home-left';
+    expect(sshAs('ops', 'qa-1', check, ['-o', 'BatchMode=yes']).stdout).toBe('no-such-user\n');
+    unbanAll(lab.servers);
+  });
+
+  it('alerts on every SSH login: who, from where, on which server', async () => {
+    const received: Record<string, string>[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push(JSON.parse(body) as Record<string, string>);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '10.77.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const store = new SecretStore(new ProcessExecutor(), storePath(lab.spec, 'qa'), 'qa');
+      const secrets = await store.load(identity);
+      secrets.set('ALERT_WEBHOOK_URL', {
+        value: sensitive(`http://10.77.0.1:${port}/alerts`),
+        setAt: new Date().toISOString(),
+      });
+      const keys = [readFileSync(`${identity}.pub`, 'utf8').trim()];
+      await store.save(secrets, keys);
+      provision(lab.spec, 'qa');
+      received.length = 0;
+      expect(sshAs('ops', 'qa-1', 'true', ['-o', 'BatchMode=yes']).status).toBe(0);
+      for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(received[0]).toMatchObject({
+        event: 'ssh-login',
+        user: 'ops',
+        source: '10.77.0.1',
+        server: 'qa-1',
+        environment: 'qa',
+        text: 'SSH login: ops from 10.77.0.1 on qa-1 (qa)',
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('filters ports: from outside the cluster only SSH and the ingress answer; Swarm ports only to members', () => {
+    // staging-1 is a lab server outside production's cluster; prod-2 is a member.
+    const outside = Object.fromEntries(
+      [22, 80, 2377, 7946, 4789, 5432].map((p) => [p, probe('staging-1', '10.77.0.21', p)]),
+    );
+    expect(outside).toEqual({
+      22: 'open',
+      80: 'refused',
+      2377: 'filtered',
+      7946: 'filtered',
+      4789: 'filtered',
+      5432: 'filtered',
+    });
+    const member = Object.fromEntries([2377, 7946].map((p) => [p, probe('prod-2', '10.77.0.21', p)]));
+    expect(member).toEqual({ 2377: 'open', 7946: 'open' });
+    // The worker is no ingress: HTTP is filtered there.
+    expect(probe('staging-1', '10.77.0.22', 80)).toBe('filtered');
+  });
+});
