@@ -1,0 +1,96 @@
+// The demo preset rendered for one environment: a compose document for `docker stack deploy`. Pure.
+import { stringify } from 'yaml';
+import type { Spec } from '../spec/schema.js';
+import { type DemoImage, demoImages, imageRef } from './demo-images.js';
+
+export const STACK = 'crvs';
+export const DEMO_SECRETS = ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'SESSION_SECRET', 'SUPER_USER_PASSWORD'];
+
+type AppEnvironment = NonNullable<Spec['environments']['production']>;
+
+export function renderDemoStack(
+  spec: Spec,
+  environment: string,
+  version: string,
+  images: DemoImage[] = demoImages(version),
+): string {
+  const env = spec.environments[environment as 'production'] as AppEnvironment | undefined;
+  if (!env) throw new Error(`no ${environment} environment`);
+  const ref = (name: DemoImage['name']) =>
+    imageRef(spec.registry.host, images.find((i) => i.name === name) as DemoImage);
+  const dnsrr = env.ingressMode === 'dnsrr';
+  const endpoint = dnsrr ? { endpoint_mode: 'dnsrr' } : {};
+  const onData = { constraints: ['node.labels.data == true'] };
+  const replicas = env.replicas ?? env.servers.length;
+  const rolling = {
+    update_config: {
+      parallelism: 1,
+      delay: '2s',
+      order: 'start-first',
+      failure_action: 'rollback',
+      monitor: '15s',
+    },
+    rollback_config: { parallelism: 1, order: 'start-first', failure_action: 'pause', monitor: '10s' },
+  };
+  const appEnv = { DB_HOST: 'db', DOCUMENTS_URL: 'http://documents:8080', CRVS_ENVIRONMENT: environment };
+  const doc = {
+    version: '3.8',
+    services: {
+      db: {
+        image: ref('db'),
+        secrets: ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD'],
+        volumes: ['db-data:/var/lib/postgresql/data'],
+        stop_grace_period: '30s',
+        deploy: {
+          ...endpoint,
+          replicas: 1,
+          placement: onData,
+          // One database, one volume: the old task stops before the new one starts.
+          update_config: { parallelism: 1, order: 'stop-first', failure_action: 'rollback', monitor: '20s' },
+          restart_policy: { condition: 'any', delay: '2s' },
+        },
+      },
+      documents: {
+        image: ref('app'),
+        environment: { MODE: 'documents' },
+        volumes: ['documents:/data/documents'],
+        stop_grace_period: '20s',
+        deploy: {
+          ...endpoint,
+          replicas: 1,
+          placement: onData,
+          ...rolling,
+          restart_policy: { condition: 'any', delay: '2s' },
+        },
+      },
+      app: {
+        image: ref('app'),
+        environment: appEnv,
+        secrets: ['APP_DB_PASSWORD', 'SESSION_SECRET'],
+        stop_grace_period: '20s',
+        deploy: { ...endpoint, replicas, ...rolling, restart_policy: { condition: 'any', delay: '2s' } },
+      },
+      proxy: {
+        image: ref('proxy'),
+        ports: [{ target: 80, published: 80, protocol: 'tcp', mode: dnsrr ? 'host' : 'ingress' }],
+        deploy: {
+          ...endpoint,
+          replicas: 1,
+          placement: { constraints: ['node.role == manager'] },
+          // A host-mode port cannot be held by two tasks at once.
+          update_config: {
+            parallelism: 1,
+            order: dnsrr ? 'stop-first' : 'start-first',
+            failure_action: 'rollback',
+          },
+        },
+      },
+    },
+    networks: { default: { driver: 'overlay', attachable: true } },
+    volumes: { 'db-data': {}, documents: {} },
+    secrets: Object.fromEntries(
+      DEMO_SECRETS.filter((s) => s !== 'SUPER_USER_PASSWORD').map((s) => [s, { external: true }]),
+    ),
+  };
+  return stringify(doc, { lineWidth: 0 });
+}
