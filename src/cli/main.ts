@@ -4,11 +4,16 @@ import { paint } from '../report/output.js';
 import { formatProblem } from '../spec/load.js';
 import { type CliContext, type CliIO, defaultIO, examples, makeContext } from './context.js';
 import { registerDemo } from './demo.js';
+import { registerDeploy } from './deploy.js';
 import { registerInit } from './init.js';
 import { registerLab } from './lab.js';
 import { registerPlan } from './plan.js';
 import { registerProvision } from './provision.js';
+import { registerReset } from './reset.js';
+import { registerRollback } from './rollback.js';
 import { registerSchema } from './schema.js';
+import { registerSecrets } from './secrets.js';
+import { registerSeed } from './seed.js';
 import { registerValidate } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -22,6 +27,11 @@ const COMMANDS: Register[] = [
   registerSchema,
   registerLab,
   registerProvision,
+  registerDeploy,
+  registerRollback,
+  registerSeed,
+  registerReset,
+  registerSecrets,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -126,12 +126,24 @@ const OPENCRVS: SecretDef[] = [
 /** Secrets the spec names (keys ending in Secret): they come from the user. */
 function fromSpec(spec: Spec): SecretDef[] {
   const out: SecretDef[] = [];
-  const user = (name: string | undefined, description: string, consumers: string[]) => {
-    if (name && !out.some((d) => d.name === name)) out.push({ name, description, consumers });
+  const user = (name: string | undefined, description: string, consumers: string[], optional = false) => {
+    if (name && !out.some((d) => d.name === name))
+      out.push({ name, description, consumers, ...(optional ? { optional } : {}) });
   };
   if (spec.smtp) {
-    user(spec.smtp.usernameSecret, 'SMTP user name', ['notification', 'alerts']);
-    user(spec.smtp.passwordSecret, 'SMTP password', ['notification', 'alerts']);
+    // A relay inside the government network often takes mail without credentials.
+    user(
+      spec.smtp.usernameSecret,
+      'SMTP user name (if the relay needs one)',
+      ['notification', 'alerts'],
+      true,
+    );
+    user(
+      spec.smtp.passwordSecret,
+      'SMTP password (if the relay needs one)',
+      ['notification', 'alerts'],
+      true,
+    );
   }
   user(spec.alerts.webhookSecret, 'Alert webhook URL', ['alerts']);
   user(spec.alerts.slackWebhookSecret, 'Slack incoming webhook URL', ['alerts']);

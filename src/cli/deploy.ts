@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { auditLog, breakLock, deployRelease, render } from '../deploy/release.js';
+import { renderTable } from '../report/table.js';
+import { type CliContext, examples } from './context.js';
+import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
+
+export function registerDeploy(program: Command, ctx: CliContext): void {
+  const cmd = environmentOptions(
+    program
+      .command('deploy')
+      .description(
+        'Deploy the stack to an environment: health-gated rolling update, automatic rollback, audit log.',
+      )
+      .argument('<environment>', 'production, staging, qa or development')
+      .option('--version <version>', 'release to deploy (default: stack.version in the spec)')
+      .option('--dry-run', 'print the rendered stack and change nothing')
+      .option('--json', 'print the result as JSON'),
+  ).addHelpText(
+    'after',
+    examples(
+      ['crvs deploy qa', "deploy the spec's version to qa"],
+      ['crvs deploy production --version v1.9.1', 'a given release'],
+      ['crvs deploy qa --dry-run', 'what would be deployed'],
+      ['crvs deploy log production', 'who deployed what, when'],
+    ),
+  );
+  cmd.action(async (environment: string, o: EnvironmentFlags & { version?: string; dryRun?: boolean }) => {
+    const { c, run, out } = await environmentContext(ctx, environment, o);
+    const version = o.version ?? c.spec.stack.version;
+    if (o.dryRun) {
+      out.out(render(c.spec, environment, version));
+      return;
+    }
+    const r = await deployRelease(run, c, version);
+    if (o.json) {
+      out.out(JSON.stringify({ environment, ...r }, null, 2));
+      return;
+    }
+    out.out(
+      renderTable(
+        ['SERVICE', 'REPLICAS', 'IMAGE'],
+        r.services.map((s) => [s.name, s.replicas, s.image]),
+      ),
+    );
+    out.out(
+      `${environment}: ${r.version} deployed in ${Math.round(r.ms / 1000)} s${r.previous ? ` (was ${r.previous})` : ''}`,
+    );
+  });
+
+  environmentOptions(
+    cmd
+      .command('log')
+      .description("Show the environment's append-only audit log (on its manager).")
+      .argument('<environment>', 'environment')
+      .option('-n, --lines <n>', 'entries to show', '20')
+      .option('--json', 'print the entries as JSON'),
+  ).action(async (environment: string, o: EnvironmentFlags & { lines: string }) => {
+    const { c, run, out } = await environmentContext(ctx, environment, o);
+    const entries = await auditLog(run, c.manager, Number(o.lines));
+    if (o.json) out.out(JSON.stringify(entries, null, 2));
+    else
+      out.out(
+        renderTable(
+          ['AT', 'ACTION', 'VERSION', 'RESULT', 'WHO', 'FROM'],
+          entries.map((e) => [e.at, e.action, e.version ?? '', e.result, e.who, e.from]),
+        ),
+      );
+  });
+
+  environmentOptions(
+    cmd
+      .command('unlock')
+      .description('Break a stale deploy lock (recorded in the audit log).')
+      .argument('<environment>', 'environment'),
+  ).action(async (environment: string, o: EnvironmentFlags) => {
+    const { c, run, out } = await environmentContext(ctx, environment, o);
+    await breakLock(run, c);
+    out.out(`${environment}: deploy lock removed`);
+  });
+}

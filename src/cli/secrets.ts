@@ -1,0 +1,183 @@
+import { resolve } from 'node:path';
+import { password } from '@inquirer/prompts';
+import type { Command } from 'commander';
+import { CrvsError, UsageError } from '../errors.js';
+import { ProcessExecutor } from '../remote/executor.js';
+import { renderTable } from '../report/table.js';
+import type { SecretDef } from '../secrets/catalogue.js';
+import {
+  initSecrets,
+  openStore,
+  reencrypt,
+  rotateSecret,
+  type SecretsContext,
+  secretRows,
+  setSecret,
+} from '../secrets/manage.js';
+import { defaultIdentity } from '../secrets/store.js';
+import { loadSpec } from '../spec/load.js';
+import { type CliContext, examples } from './context.js';
+import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
+
+interface Flags {
+  spec?: string;
+  identity?: string;
+  json?: boolean;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+export function registerSecrets(program: Command, ctx: CliContext): void {
+  const secrets = program
+    .command('secrets')
+    .description("Each environment's encrypted secrets store (age, to the admins' SSH keys and the CI key).")
+    .addHelpText(
+      'after',
+      examples(
+        ['crvs secrets init production', 'generate every secret, ask for the rest'],
+        ['crvs secrets list production', 'names, dates, fingerprints; never values'],
+        ['crvs secrets get production SUPER_USER_PASSWORD', 'one value, to stdout'],
+        ['printf %s "$TOKEN" | crvs secrets set production REGISTRY_TOKEN', 'a value from stdin'],
+      ),
+    );
+  const context = async (environment: string, o: Flags): Promise<SecretsContext> => {
+    const specFile = specPath(ctx.io, o.spec);
+    const { spec } = await loadSpec(specFile);
+    if (
+      !(environment in spec.environments) ||
+      !spec.environments[environment as keyof typeof spec.environments]
+    )
+      throw new UsageError(`the spec has no ${environment} environment`);
+    const identity = o.identity ? resolve(ctx.io.cwd, o.identity) : defaultIdentity(ctx.io.env);
+    return { exec: new ProcessExecutor(), spec, specFile, environment, identity };
+  };
+  const sub = (name: string, description: string) =>
+    secrets
+      .command(name)
+      .description(description)
+      .argument('<environment>', 'environment')
+      .option(SPEC_FLAG, SPEC_HELP)
+      .option(
+        '--identity <key>',
+        'SSH private key that opens the store (default: $CRVS_IDENTITY or ~/.ssh/id_ed25519)',
+      );
+
+  sub(
+    'init',
+    'Generate every secret the stack needs; take the rest from $CRVS_SECRET_<NAME> or a hidden prompt.',
+  )
+    .option('--json', 'print the result as JSON')
+    .action(async (environment: string, o: Flags) => {
+      const out = ctx.output({ json: o.json ?? false });
+      const c = await context(environment, o);
+      const ask = async (def: SecretDef) => {
+        const fromEnv = ctx.io.env[`CRVS_SECRET_${def.name}`];
+        if (fromEnv) return fromEnv;
+        if (!ctx.io.interactive) return undefined;
+        const v = await password({
+          message: `${def.name} (${def.description})${def.optional ? ', empty to skip' : ''}:`,
+          mask: '*',
+        });
+        return v || undefined;
+      };
+      const r = await initSecrets(c, ask);
+      if (o.json) out.out(JSON.stringify({ environment, ...r }, null, 2));
+      else
+        out.out(
+          `${environment}: ${r.generated.length} generated, ${r.supplied.length} supplied${r.missingOptional.length ? `, optional and not set: ${r.missingOptional.join(', ')}` : ''}; store: ${openStore(c).file}`,
+        );
+    });
+
+  sub('list', 'Names, when each was set and a fingerprint; never values.')
+    .option('--json', 'print as JSON')
+    .action(async (environment: string, o: Flags) => {
+      const out = ctx.output({ json: o.json ?? false });
+      const c = await context(environment, o);
+      const rows = secretRows(c, await openStore(c).load(c.identity));
+      if (o.json) out.out(JSON.stringify(rows, null, 2));
+      else
+        out.out(
+          renderTable(
+            ['NAME', 'STATUS', 'SOURCE', 'SET AT', 'FINGERPRINT'],
+            rows.map((r) => [r.name, r.status, r.source, r.setAt ?? '-', r.fingerprint ?? '-']),
+          ),
+        );
+    });
+
+  sub('check', 'Every secret the stack needs is present and well-formed (exit 1 otherwise).')
+    .option('--json', 'print as JSON')
+    .action(async (environment: string, o: Flags) => {
+      const out = ctx.output({ json: o.json ?? false });
+      const c = await context(environment, o);
+      const bad = secretRows(c, await openStore(c).load(c.identity)).filter(
+        (r) => r.status === 'missing' || r.status === 'malformed',
+      );
+      if (o.json)
+        out.out(
+          JSON.stringify(
+            {
+              environment,
+              ok: bad.length === 0,
+              problems: bad.map((b) => ({ name: b.name, status: b.status })),
+            },
+            null,
+            2,
+          ),
+        );
+      if (bad.length)
+        throw new CrvsError(
+          'E_SECRETS_CHECK',
+          `${environment}: ${bad.map((b) => `${b.name} ${b.status}`).join(', ')}`,
+          {
+            hint: `crvs secrets init ${environment}`,
+          },
+        );
+      if (!o.json) out.out(`${environment}: every secret the stack needs is present and well-formed`);
+    });
+
+  sub('get', 'Print one secret value to stdout (and nowhere else).')
+    .argument('<name>', 'secret name')
+    .action(async (environment: string, name: string, o: Flags) => {
+      const c = await context(environment, o);
+      const s = (await openStore(c).load(c.identity)).get(name);
+      if (!s) throw new CrvsError('E_NO_SECRET', `${environment} has no secret ${name}`, { exitCode: 1 });
+      ctx.io.stdout(`${s.value.reveal()}\n`);
+    });
+
+  sub('set', 'Set a value from stdin (or a hidden prompt on a terminal); never from the command line.')
+    .argument('<name>', 'secret name')
+    .action(async (environment: string, name: string, o: Flags) => {
+      const c = await context(environment, o);
+      const value = ctx.io.interactive
+        ? await password({ message: `${name}:`, mask: '*' })
+        : await readStdin();
+      if (!value) throw new UsageError(`no value for ${name} on stdin`);
+      await setSecret(c, name, value);
+      ctx.output().out(`${environment}: ${name} set`);
+    });
+
+  sub('rotate', 'Generate a new value for a generated secret and say which services to redeploy.')
+    .argument('<name>', 'secret name')
+    .action(async (environment: string, name: string, o: Flags) => {
+      const consumers = await rotateSecret(await context(environment, o), name);
+      ctx
+        .output()
+        .out(
+          `${environment}: ${name} rotated; redeploy to apply (services: ${consumers.join(', ')}): crvs deploy ${environment}`,
+        );
+    });
+
+  sub(
+    'reencrypt',
+    "Encrypt the store again to the spec's current admins and CI key (after adding or removing one).",
+  ).action(async (environment: string, o: Flags) => {
+    const n = await reencrypt(await context(environment, o));
+    ctx.output().out(`${environment}: store encrypted to ${n} key(s)`);
+  });
+}
