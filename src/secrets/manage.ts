@@ -46,6 +46,8 @@ export async function initSecrets(
       supplied.push(def.name);
     } else (def.optional ? missingOptional : missing).push(def.name);
   }
+  // What was generated is kept even when something is still missing: a second run only asks for the rest.
+  if (generated.length || supplied.length) await store.save(secrets, await recipients(c.spec, c.specFile));
   if (missing.length)
     throw new CrvsError(
       'E_SECRETS_MISSING',
@@ -54,7 +56,6 @@ export async function initSecrets(
         hint: `set CRVS_SECRET_<NAME> in the environment (e.g. CRVS_SECRET_${missing[0]}), or run on a terminal to be asked`,
       },
     );
-  await store.save(secrets, await recipients(c.spec, c.specFile));
   return { generated, supplied, missingOptional };
 }
 
