@@ -75,8 +75,8 @@ export function renderDemoStack(
         ports: [{ target: 80, published: 80, protocol: 'tcp', mode: dnsrr ? 'host' : 'ingress' }],
         deploy: {
           ...endpoint,
-          replicas: 1,
-          placement: { constraints: ['node.role == manager'] },
+          // One proxy per node: every node answers, and losing one leaves the others serving.
+          mode: 'global',
           // A host-mode port cannot be held by two tasks at once.
           update_config: {
             parallelism: 1,

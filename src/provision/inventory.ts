@@ -77,7 +77,8 @@ export function buildInventory(spec: Spec, env: string, o: InventoryOptions, jum
             crvs_swarm_manager: manager.name,
             crvs_swarm_manager_address: manager.address,
             crvs_swarm_labels: s.labels,
-            crvs_ingress: s.name === manager.name,
+            // The routing mesh (vip) or the proxy on every node (dnsrr) answers on any node; DNS picks which.
+            crvs_ingress: true,
             crvs_cluster_members: members,
             crvs_cluster_managers: [manager.address],
           }
