@@ -83,7 +83,19 @@ function db() {
 }
 
 const DOCS_URL = process.env.DOCUMENTS_URL || 'http://documents:8080';
-function docRequest(method, id, body) {
+// During a rolling update the documents task being replaced refuses connections for a moment; a fresh DNS
+// lookup on the next try finds its successor.
+async function docRequest(method, id, body) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await docRequestOnce(method, id, body);
+    } catch (e) {
+      if (attempt >= 4 || !['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code)) throw e;
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
+}
+function docRequestOnce(method, id, body) {
   return new Promise((resolve, reject) => {
     const req = http.request(`${DOCS_URL}/documents/${id}`, { method, timeout: 5000 }, (res) => {
       const chunks = [];

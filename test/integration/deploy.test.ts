@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bin, crvsBin, ensureDefaultLab, type LabInfo, root } from './helpers/lab.js';
+import { call, record, startLoad } from './helpers/load.js';
+
+// The demo stack on the lab: deploy, seed, read back, a rolling release under load, an automatic rollback, and
+// the loss of each production server.
+let lab: LabInfo;
+const PROD = '10.77.0.21'; // manager: takes the traffic
+const PROD_DATA = '10.77.0.22'; // worker: holds the data stores
+const QA = '10.77.0.11';
+const env = () => ({
+  CRVS_IDENTITY: join(lab.dir, 'id_ed25519'),
+  CRVS_SECRET_ALERT_WEBHOOK_URL: 'http://10.77.0.1:9/alerts',
+});
+const crvs = (...args: string[]) => crvsBin([...args, '--spec', lab.spec], { env: env() });
+const must = (...args: string[]) => {
+  const r = crvs(...args);
+  if (r.status !== 0)
+    throw new Error(`crvs ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
+  return r;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => Promise<boolean>, seconds = 180): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(1000);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(() => {
+  lab = ensureDefaultLab();
+  must('provision', 'qa', 'production');
+  for (const e of ['qa', 'production']) must('secrets', 'init', e);
+  for (const e of ['qa', 'production']) must('deploy', e, '--version', 'v1');
+  // A clean, seeded qa whatever ran before; production is seeded once.
+  must('reset', 'qa', '--yes');
+  const seeded = crvs('seed', 'production');
+  if (seeded.status !== 0 && !seeded.stderr.includes('already seeded')) throw new Error(seeded.stderr);
+});
+
+describe('the demo stack on the lab', () => {
+  it('runs v1 on qa and on the 2-node production cluster: records registered on one node, read back on the other', async () => {
+    for (const host of [QA, PROD])
+      expect((await call(host, 'GET', '/version')).json).toEqual({ version: 'v1', mode: 'app' });
+    const created = await call(PROD, 'POST', '/records', record(1));
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    const read = await call(PROD_DATA, 'GET', `/records/${id}`);
+    expect(read.json).toMatchObject({
+      id,
+      type: 'birth',
+      name: 'Load 1',
+      office_code: 'IBO-1',
+      attachmentVerified: true,
+    });
+    const qa = await call(QA, 'POST', '/records', record(2));
+    expect((await call(QA, 'GET', `/records/${qa.json.id}`)).json).toMatchObject({
+      name: 'Load 2',
+      attachmentVerified: true,
+    });
+  });
+
+  it('refuses a second seed and any reset of production; a qa reset leaves an empty, reseeded app', async () => {
+    const again = crvs('seed', 'qa');
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('qa is already seeded; nothing was changed');
+    expect(crvs('seed', 'production', '--force').stderr).toContain(
+      'production is seeded once; --force is refused there',
+    );
+    const reset = crvs('reset', 'production', '--yes');
+    expect(reset.status).toBe(2);
+    expect(reset.stderr).toContain('reset is refused on production');
+    expect(crvs('reset', 'qa').stderr).toContain('confirm with --yes');
+    must('reset', 'qa', '--yes');
+    expect((await call(QA, 'GET', '/stats')).json).toEqual({
+      records: 0,
+      offices: 4,
+      locations: 6,
+      users: 5,
+      seeded: 1,
+    });
+  });
+
+  it('rolls v2 out under load without a single failed request', async () => {
+    const load = startLoad(PROD, { workers: 4, maxRequests: 20_000, maxMs: 240_000 });
+    const deployed = await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [bin, 'deploy', 'production', '--version', 'v2', '--spec', lab.spec],
+        {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env() },
+          stdio: 'ignore',
+        },
+      );
+      child.on('close', (code) => resolve(code ?? 1));
+    });
+    await sleep(3000);
+    const result = await load.stop();
+    expect(deployed).toBe(0);
+    expect(result.sent).toBeGreaterThan(100);
+    expect(result.failures).toEqual([]);
+    expect(result.failed).toBe(0);
+    expect((await call(PROD, 'GET', '/version')).json.version).toBe('v2');
+  });
+
+  it('rolls a broken v3 back by itself: the command fails, v2 keeps answering, the audit log has all three', async () => {
+    const r = crvs('deploy', 'production', '--version', 'v3-broken');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('v3-broken did not become healthy on production; Swarm rolled it back');
+    expect((await call(PROD, 'GET', '/version')).json.version).toBe('v2');
+    const log = JSON.parse(must('deploy', 'log', 'production', '--json', '-n', '100').stdout) as {
+      version: string;
+      result: string;
+      action: string;
+    }[];
+    const outcomes = log
+      .filter((e) => e.action === 'deploy' && e.result !== 'started')
+      .map((e) => `${e.version}:${e.result}`);
+    expect(outcomes.slice(-3)).toEqual(['v1:succeeded', 'v2:succeeded', 'v3-broken:rolled-back']);
+  });
+
+  it('survives the loss of a server: the other node serves; without the data node it answers 503, then recovers', async () => {
+    const before = await call(PROD, 'POST', '/records', record(10));
+    expect(before.status).toBe(201);
+
+    // The manager (no data stores) goes away: the worker's proxy and app keep serving, writes included.
+    must('lab', 'stop', 'prod-1');
+    try {
+      expect((await call(PROD_DATA, 'GET', `/records/${before.json.id}`)).status).toBe(200);
+      expect((await call(PROD_DATA, 'POST', '/records', record(11))).status).toBe(201);
+    } finally {
+      must('lab', 'start', 'prod-1');
+    }
+    await until('the manager to serve again', async () => (await call(PROD, 'GET', '/ready')).status === 200);
+
+    // The data node goes away: the app answers 503 quickly instead of hanging.
+    must('lab', 'stop', 'prod-2');
+    try {
+      await until(
+        'the app to notice',
+        async () => (await call(PROD, 'GET', '/ready', undefined, 5000)).status === 503,
+        60,
+      );
+      const t0 = Date.now();
+      const write = await call(PROD, 'POST', '/records', record(12), 15_000);
+      expect(write.status).toBe(503);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      must('lab', 'start', 'prod-2');
+    }
+    // Back by itself, with every acknowledged record.
+    await until(
+      'the data node to recover',
+      async () => (await call(PROD, 'GET', '/ready')).status === 200,
+      300,
+    );
+    const after = await call(PROD, 'GET', `/records/${before.json.id}`);
+    expect(after.json).toMatchObject({ id: before.json.id, attachmentVerified: true });
+  });
+});
