@@ -55,10 +55,20 @@ export function buildProgram(ctx: CliContext): Command {
   program.exitOverride();
   program.configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
   for (const register of COMMANDS) register(program, ctx);
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    sub.configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
-  }
+  // Options after a subcommand belong to it (`crvs deploy qa --version v2` is the release, not crvs's version);
+  // the global flags are accepted everywhere all the same.
+  program.enablePositionalOptions();
+  const configure = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride();
+      sub.configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
+      sub.option('--verbose', 'show stack traces and every command run');
+      sub.option('--no-color', 'disable colours');
+      if (sub.commands.length) sub.enablePositionalOptions();
+      configure(sub);
+    }
+  };
+  configure(program);
   return program;
 }
 

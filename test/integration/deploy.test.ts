@@ -21,6 +21,10 @@ const must = (...args: string[]) => {
     throw new Error(`crvs ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
   return r;
 };
+const lab_ = (...args: string[]) => {
+  const r = crvsBin(['lab', ...args]);
+  if (r.status !== 0) throw new Error(`crvs lab ${args.join(' ')} failed:\n${r.stderr}`);
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => Promise<boolean>, seconds = 180): Promise<void> {
@@ -130,17 +134,17 @@ describe('the demo stack on the lab', () => {
     expect(before.status).toBe(201);
 
     // The manager (no data stores) goes away: the worker's proxy and app keep serving, writes included.
-    must('lab', 'stop', 'prod-1');
+    lab_('stop', 'prod-1');
     try {
       expect((await call(PROD_DATA, 'GET', `/records/${before.json.id}`)).status).toBe(200);
       expect((await call(PROD_DATA, 'POST', '/records', record(11))).status).toBe(201);
     } finally {
-      must('lab', 'start', 'prod-1');
+      lab_('start', 'prod-1');
     }
     await until('the manager to serve again', async () => (await call(PROD, 'GET', '/ready')).status === 200);
 
     // The data node goes away: the app answers 503 quickly instead of hanging.
-    must('lab', 'stop', 'prod-2');
+    lab_('stop', 'prod-2');
     try {
       await until(
         'the app to notice',
@@ -152,7 +156,7 @@ describe('the demo stack on the lab', () => {
       expect(write.status).toBe(503);
       expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
-      must('lab', 'start', 'prod-2');
+      lab_('start', 'prod-2');
     }
     // Back by itself, with every acknowledged record.
     await until(
