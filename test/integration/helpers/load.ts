@@ -23,6 +23,8 @@ export function call(
       {
         host,
         port: 80,
+        // A fresh connection per request: a kept-alive socket the proxy closed meanwhile would fail the request.
+        agent: false,
         method,
         path,
         timeout: timeoutMs,
