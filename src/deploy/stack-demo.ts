@@ -6,6 +6,26 @@ import { type DemoImage, demoImages, imageRef } from './demo-images.js';
 export const STACK = 'crvs';
 export const DEMO_SECRETS = ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'SESSION_SECRET', 'SUPER_USER_PASSWORD'];
 
+/**
+ * Replicas spread over the nodes so that losing one node never takes them all. When every node already holds
+ * its share there is no room to start a new task before stopping an old one, so the update is stop-first (the
+ * proxy retries on the other replicas meanwhile); with room, or on a single server, start-first.
+ */
+export function appSpread(
+  replicas: number,
+  servers: number,
+  rolling: { update_config: Record<string, unknown>; rollback_config: Record<string, unknown> },
+) {
+  if (servers <= 1) return rolling;
+  const perNode = Math.ceil(replicas / servers);
+  const order = servers * perNode > replicas ? 'start-first' : 'stop-first';
+  return {
+    placement: { max_replicas_per_node: perNode },
+    update_config: { ...rolling.update_config, order },
+    rollback_config: { ...rolling.rollback_config, order },
+  };
+}
+
 type AppEnvironment = NonNullable<Spec['environments']['production']>;
 
 export function renderDemoStack(
@@ -25,7 +45,8 @@ export function renderDemoStack(
   const rolling = {
     update_config: {
       parallelism: 1,
-      delay: '2s',
+      // Time for the proxy to see the new task healthy before the next one stops.
+      delay: '6s',
       order: 'start-first',
       failure_action: 'rollback',
       monitor: '15s',
@@ -68,7 +89,12 @@ export function renderDemoStack(
         environment: appEnv,
         secrets: ['APP_DB_PASSWORD', 'SESSION_SECRET'],
         stop_grace_period: '20s',
-        deploy: { ...endpoint, replicas, ...rolling, restart_policy: { condition: 'any', delay: '2s' } },
+        deploy: {
+          ...endpoint,
+          replicas,
+          ...appSpread(replicas, env.servers.length, rolling),
+          restart_policy: { condition: 'any', delay: '2s' },
+        },
       },
       proxy: {
         image: ref('proxy'),
