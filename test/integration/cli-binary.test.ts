@@ -15,13 +15,24 @@ const run = (args: string[], cwd = packagePath()) =>
   });
 
 describe('the crvs binary', () => {
-  it('runs the main job on the embedded example', () => {
-    const r = run(['demo']);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain('valid: ');
-    expect(r.stdout).toContain('production x3, staging x1, qa x1, backup x1, jump x1');
+  it('validates and sizes the embedded national example', () => {
+    const spec = packagePath('examples', 'national', 'crvs.yaml');
+    const valid = run(['validate', spec]);
+    expect(valid.status).toBe(0);
+    expect(valid.stdout).toContain('valid: ');
+    expect(valid.stdout).toContain('production x3, staging x1, qa x1, backup x1, jump x1');
+    const plan = run(['plan', '--spec', spec]);
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain('production         3         3  16 GB     8  1,470.57 GB');
     // 45M people: 1,124,955 records; 100 + 1,349.946 + 20.620 GB
-    expect(r.stdout).toContain('Application disk      1,470.57 GB');
+    expect(plan.stdout).toContain('Application disk      1,470.57 GB');
+  });
+
+  it('explains the main job before running it', () => {
+    const help = run(['demo', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('The whole rehearsal on the local lab: lab up, provision every environment,');
+    expect(help.stdout).toContain('crvs demo');
   });
 
   it('writes, validates and plans a spec end to end, exit codes included', () => {

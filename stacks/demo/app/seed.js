@@ -17,17 +17,28 @@ function csv(file) {
 
 function clearDocuments() {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${process.env.DOCUMENTS_URL || 'http://documents:8080'}/reset`, { method: 'POST', timeout: 10000 }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`documents reset: ${res.statusCode}`))));
-    });
+    const req = http.request(
+      `${process.env.DOCUMENTS_URL || 'http://documents:8080'}/reset`,
+      { method: 'POST', timeout: 10000 },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`documents reset: ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
 }
 
 async function main() {
-  const client = new Client({ host: process.env.DB_HOST || 'db', user: 'app', database: 'crvs', password: secret('APP_DB_PASSWORD') });
+  const client = new Client({
+    host: process.env.DB_HOST || 'db',
+    user: 'app',
+    database: 'crvs',
+    password: secret('APP_DB_PASSWORD'),
+  });
   for (let i = 0; ; i++) {
     try {
       await client.connect();
@@ -52,15 +63,34 @@ async function main() {
   const offices = csv('offices.csv');
   const locations = csv('locations.csv');
   const users = csv('users.csv');
-  for (const l of locations) await client.query('insert into locations (code, name, parent) values ($1, $2, nullif($3, \'\')) on conflict (code) do update set name = excluded.name', [l.code, l.name, l.parent]);
-  for (const o of offices) await client.query('insert into offices (code, name, location) values ($1, $2, $3) on conflict (code) do update set name = excluded.name', [o.code, o.name, o.location]);
+  for (const l of locations)
+    await client.query(
+      "insert into locations (code, name, parent) values ($1, $2, nullif($3, '')) on conflict (code) do update set name = excluded.name",
+      [l.code, l.name, l.parent],
+    );
+  for (const o of offices)
+    await client.query(
+      'insert into offices (code, name, location) values ($1, $2, $3) on conflict (code) do update set name = excluded.name',
+      [o.code, o.name, o.location],
+    );
   const superPassword = secret('SUPER_USER_PASSWORD');
   for (const u of users) {
     const salt = crypto.randomBytes(16);
-    const hash = crypto.scryptSync(u.role === 'NATIONAL_SYSTEM_ADMIN' ? superPassword : crypto.randomBytes(18).toString('base64url'), salt, 32);
-    await client.query('insert into users (username, name, role, office, password_hash) values ($1, $2, $3, $4, $5) on conflict (username) do nothing', [u.username, u.name, u.role, u.office, `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`]);
+    const hash = crypto.scryptSync(
+      u.role === 'NATIONAL_SYSTEM_ADMIN' ? superPassword : crypto.randomBytes(18).toString('base64url'),
+      salt,
+      32,
+    );
+    await client.query(
+      'insert into users (username, name, role, office, password_hash) values ($1, $2, $3, $4, $5) on conflict (username) do nothing',
+      [u.username, u.name, u.role, u.office, `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`],
+    );
   }
-  await client.query('insert into seed_runs (at, offices, locations, users) values (now(), $1, $2, $3)', [offices.length, locations.length, users.length]);
+  await client.query('insert into seed_runs (at, offices, locations, users) values (now(), $1, $2, $3)', [
+    offices.length,
+    locations.length,
+    users.length,
+  ]);
   await client.query('commit');
   console.log(`SEEDED offices=${offices.length} locations=${locations.length} users=${users.length}`);
   await client.end();

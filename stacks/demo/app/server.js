@@ -11,14 +11,18 @@ const VERSION = fs.existsSync('/app/VERSION') ? fs.readFileSync('/app/VERSION', 
 const BROKEN = fs.existsSync('/app/BROKEN'); // a release built to fail its health check (rollback rehearsal)
 const MODE = process.env.MODE || 'app';
 const PORT = Number(process.env.PORT || 8080);
-const secret = (name) => fs.readFileSync(process.env[`${name}_FILE`] || `/run/secrets/${name}`, 'utf8').trim();
+const secret = (name) =>
+  fs.readFileSync(process.env[`${name}_FILE`] || `/run/secrets/${name}`, 'utf8').trim();
 
 let inFlight = 0;
 let draining = false;
 
 function send(res, status, body) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', 'x-version': VERSION });
+  res.writeHead(status, {
+    'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+    'x-version': VERSION,
+  });
   res.end(text);
 }
 
@@ -162,7 +166,7 @@ async function app(req, res) {
       });
     }
     return send(res, 404, { error: 'not found' });
-  } catch (e) {
+  } catch {
     return send(res, 503, { error: 'service unavailable' });
   }
 }

@@ -1,0 +1,43 @@
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { crvsBin, ensureDefaultLab } from './helpers/lab.js';
+
+function getJson(host: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port: 80, path, agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body || '{}') }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// The README's main job, black-box: one command from whatever state the lab is in to three healthy,
+// seeded environments.
+describe('crvs demo (the main job)', () => {
+  it('converges the lab to three healthy, seeded environments and reports them', async () => {
+    const lab = ensureDefaultLab();
+    const r = crvsBin(['demo']);
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    for (const step of ['== the lab', '== provision every environment', '== deploy qa', '== seed staging']) {
+      expect(r.stderr).toContain(step);
+    }
+    const address = (env: string) => lab.servers.find((s) => s.environment === env)?.address ?? '';
+    for (const env of ['qa', 'production', 'staging']) {
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `${env}\\s+http://${address(env).replaceAll('.', '\\.')}/ .*ready\\s+\\d+ records, 4 offices, 5 users`,
+        ),
+      );
+      // The table reports what the environment itself answers.
+      const stats = await getJson(address(env), '/stats');
+      expect(stats.status).toBe(200);
+      expect(stats.body).toMatchObject({ offices: 4, users: 5 });
+    }
+  });
+});
