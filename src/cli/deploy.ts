@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { auditLog, breakLock, deployRelease, render } from '../deploy/release.js';
+import { auditLog, breakLock, deployRelease, dryRun } from '../deploy/release.js';
 import { renderTable } from '../report/table.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
@@ -13,14 +13,14 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       )
       .argument('<environment>', 'production, staging, qa or development')
       .option('--version <version>', 'release to deploy (default: stack.version in the spec)')
-      .option('--dry-run', 'print the rendered stack and change nothing')
+      .option('--dry-run', 'show the stack file diff against what runs; change nothing')
       .option('--json', 'print the result as JSON'),
   ).addHelpText(
     'after',
     examples(
       ['crvs deploy qa', "deploy the spec's version to qa"],
       ['crvs deploy production --version v1.9.1', 'a given release'],
-      ['crvs deploy qa --dry-run', 'what would be deployed'],
+      ['crvs deploy qa --dry-run', 'the diff against what runs'],
       ['crvs deploy log production', 'who deployed what, when'],
     ),
   );
@@ -28,7 +28,9 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
     const { c, run, out } = await environmentContext(ctx, environment, o);
     const version = o.version ?? c.spec.stack.version;
     if (o.dryRun) {
-      out.out(render(c.spec, environment, version));
+      const d = await dryRun(run, c, version);
+      if (o.json) out.out(JSON.stringify({ environment, ...d }, null, 2));
+      else out.out(d.diff || `${environment}: ${version} is what runs; deploying it would change nothing`);
       return;
     }
     const r = await deployRelease(run, c, version);

@@ -2,6 +2,7 @@
 // the secrets and the images, then hand the work to the deploy flow and the seed job.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
 import { CrvsError, PreconditionError } from '../errors.js';
 import { labRecipes } from '../lab/images.js';
 import type { Executor } from '../remote/executor.js';
@@ -104,6 +105,25 @@ export async function deployRelease(
     { exec: run.exec, progress: run.progress, ...(run.pollMs ? { pollMs: run.pollMs } : {}) },
     { manager: c.manager, stack: STACK, version, compose, secrets },
   );
+}
+
+export interface DryRun {
+  running?: string;
+  version: string;
+  /** Unified diff of the stack file that would be deployed against the one that runs ('' when identical). */
+  diff: string;
+}
+
+/** What `deploy` would change: the bound stack file of `version` against the running release's, nothing applied. */
+export async function dryRun(run: ReleaseRun, c: EnvironmentContext, version: string): Promise<DryRun> {
+  const secrets = await loadSecrets(run, c);
+  const next = bindSecrets(render(c.spec, c.environment, version), STACK, secrets).compose;
+  const release = await currentRelease(run, c.manager);
+  const running = release.version ? (await run.exec.run(readStack(c.manager, release.version))).stdout : '';
+  const from = release.version ? `running ${release.version}` : 'nothing running';
+  const diff =
+    running === next ? '' : createTwoFilesPatch(from, `would deploy ${version}`, running, next, '', '');
+  return { ...(release.version ? { running: release.version } : {}), version, diff };
 }
 
 export async function currentRelease(run: ReleaseRun, m: Manager): Promise<Partial<Release>> {
