@@ -90,6 +90,22 @@ describe('the demo stack on the lab', () => {
     });
   });
 
+  it('shows what a release would change with --dry-run, and changes nothing', async () => {
+    const entries = () =>
+      JSON.parse(must('deploy', 'log', 'production', '--json', '-n', '1000').stdout).length;
+    const before = entries();
+    const r = must('deploy', 'production', '--dry-run', '--version', 'v2');
+    expect(r.stdout).toContain('--- running v1');
+    expect(r.stdout).toContain('+++ would deploy v2');
+    expect(r.stdout).toContain('-    image: 10.77.0.2:5000/crvs-demo-app:v1');
+    expect(r.stdout).toContain('+    image: 10.77.0.2:5000/crvs-demo-app:v2');
+    expect(must('deploy', 'production', '--dry-run', '--version', 'v1').stdout.trim()).toBe(
+      'production: v1 is what runs; deploying it would change nothing',
+    );
+    expect((await call(PROD, 'GET', '/version')).json.version).toBe('v1');
+    expect(entries()).toBe(before);
+  });
+
   it('rolls v2 out under load without a single failed request', async () => {
     const load = startLoad(PROD, { workers: 4, maxRequests: 20_000, maxMs: 240_000 });
     const deployed = await new Promise<number>((resolve) => {
@@ -127,6 +143,19 @@ describe('the demo stack on the lab', () => {
       .filter((e) => e.action === 'deploy' && e.result !== 'started')
       .map((e) => `${e.version}:${e.result}`);
     expect(outcomes.slice(-3)).toEqual(['v1:succeeded', 'v2:succeeded', 'v3-broken:rolled-back']);
+  });
+
+  it('rolls back on request to the release before the running one, kept on the manager', async () => {
+    const r = must('rollback', 'production', '--json');
+    expect(JSON.parse(r.stdout)).toMatchObject({ environment: 'production', version: 'v1', previous: 'v2' });
+    expect((await call(PROD, 'GET', '/version')).json.version).toBe('v1');
+    const last = JSON.parse(must('deploy', 'log', 'production', '--json', '-n', '1').stdout) as {
+      action: string;
+      version: string;
+      result: string;
+    }[];
+    expect(last.map((e) => `${e.action} ${e.version} ${e.result}`)).toEqual(['rollback v1 succeeded']);
+    expect(crvs('rollback', 'production', 'v0').stderr).toContain('release v0 is not kept on production');
   });
 
   it('survives the loss of a server: the other node serves; without the data node it answers 503, then recovers', async () => {
