@@ -48,7 +48,7 @@ function crvs(args: string[], opts: { identity?: string; stdin?: string; env?: N
 }
 
 const outputs: string[] = [];
-const record = (r: { stdout: string; stderr: string }) => {
+const record = <R extends { stdout: string; stderr: string }>(r: R): R => {
   outputs.push(r.stdout, r.stderr);
   return r;
 };
