@@ -1,12 +1,12 @@
 // Use cases behind `crvs deploy`, `rollback`, `seed` and `reset` for one environment: they gather the spec,
 // the secrets and the images, then hand the work to the deploy flow and the seed job.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { CrvsError, PreconditionError } from '../errors.js';
 import { labRecipes } from '../lab/images.js';
 import type { Executor } from '../remote/executor.js';
-import type { Sensitive } from '../secrets/sensitive.js';
+import { type Sensitive, sensitive } from '../secrets/sensitive.js';
 import { SecretStore, storePath } from '../secrets/store.js';
 import type { Spec } from '../spec/schema.js';
 import { type AuditEntry, appendAudit, parseAudit, readAudit } from './audit.js';
@@ -15,7 +15,8 @@ import { actor, bindSecrets, type DeployResult, deploy } from './deploy.js';
 import { releaseLock } from './lock.js';
 import type { Manager } from './remote.js';
 import { createSeedJob, jobOutcome, removeService, seedJobLogs, seedJobState } from './seed.js';
-import { DEMO_SECRETS, renderDemoStack, STACK } from './stack-demo.js';
+import { renderDemoStack, STACK } from './stack-demo.js';
+import { renderOpenCrvsStack } from './stack-opencrvs.js';
 import { createSecret, listSecrets, type Release, readRelease, readStack } from './swarm.js';
 
 export interface ReleaseRun {
@@ -85,12 +86,34 @@ export async function ensureDemoImages(
   }
 }
 
-export function render(spec: Spec, environment: string, version: string): string {
-  if (spec.stack.preset !== 'demo')
-    throw new CrvsError('E_PRESET', `deploying the ${spec.stack.preset} preset is not supported yet`, {
-      hint: 'the demo preset runs in the lab; see docs/deploy.md',
-    });
-  return renderDemoStack(spec, environment, version);
+export interface Rendered {
+  compose: string;
+  /** The store's values plus what the preset derives from them (env files, key halves, configs). */
+  secrets: Record<string, Sensitive<string>>;
+}
+
+/** The stack file of one release, and every secret value it needs. Pure but for reading the spec's TLS files. */
+export function render(
+  spec: Spec,
+  specFile: string,
+  environment: string,
+  version: string,
+  values: Record<string, Sensitive<string>>,
+): Rendered {
+  if (spec.stack.preset === 'demo')
+    return { compose: renderDemoStack(spec, environment, version), secrets: values };
+  const stack = renderOpenCrvsStack(spec, environment, version, (n) => n in values);
+  const secrets = { ...values };
+  const read = (p: string) => readFileSync(resolve(dirname(specFile), p), 'utf8');
+  for (const d of stack.derived) {
+    const missing = d.from.filter((n) => !values[n]);
+    if (missing.length) continue; // bindSecrets names what is missing
+    secrets[d.key] = sensitive(
+      d.derive((n) => values[n]?.reveal(), read),
+      d.key,
+    );
+  }
+  return { compose: stack.compose, secrets };
 }
 
 export async function deployRelease(
@@ -100,10 +123,10 @@ export async function deployRelease(
 ): Promise<DeployResult> {
   const secrets = await loadSecrets(run, c);
   if (c.spec.stack.preset === 'demo') await ensureDemoImages(run, c.spec, c.specFile, version);
-  const compose = render(c.spec, c.environment, version);
+  const r = render(c.spec, c.specFile, c.environment, version, secrets);
   return deploy(
     { exec: run.exec, progress: run.progress, ...(run.pollMs ? { pollMs: run.pollMs } : {}) },
-    { manager: c.manager, stack: STACK, version, compose, secrets },
+    { manager: c.manager, stack: STACK, version, compose: r.compose, secrets: r.secrets },
   );
 }
 
@@ -117,7 +140,8 @@ export interface DryRun {
 /** What `deploy` would change: the bound stack file of `version` against the running release's, nothing applied. */
 export async function dryRun(run: ReleaseRun, c: EnvironmentContext, version: string): Promise<DryRun> {
   const secrets = await loadSecrets(run, c);
-  const next = bindSecrets(render(c.spec, c.environment, version), STACK, secrets).compose;
+  const r = render(c.spec, c.specFile, c.environment, version, secrets);
+  const next = bindSecrets(r.compose, STACK, r.secrets).compose;
   const release = await currentRelease(run, c.manager);
   const running = release.version ? (await run.exec.run(readStack(c.manager, release.version))).stdout : '';
   const from = release.version ? `running ${release.version}` : 'nothing running';
@@ -166,7 +190,9 @@ export async function runSeed(
   o: { force: boolean; reset: boolean },
 ): Promise<SeedResult> {
   if (c.spec.stack.preset !== 'demo')
-    throw new CrvsError('E_PRESET', `seeding the ${c.spec.stack.preset} preset is not supported yet`);
+    throw new CrvsError('E_PRESET', `seeding the ${c.spec.stack.preset} preset is not automated yet`, {
+      hint: 'crvs seed runs the demo preset\'s seed job; see docs/deploy.md, "The OpenCRVS preset"',
+    });
   const release = await currentRelease(run, c.manager);
   if (!release.version)
     throw new PreconditionError(`nothing is deployed on ${c.environment}`, `crvs deploy ${c.environment}`);
@@ -251,5 +277,3 @@ export async function breakLock(run: ReleaseRun, c: EnvironmentContext): Promise
     }),
   );
 }
-
-export { DEMO_SECRETS };

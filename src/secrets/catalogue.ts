@@ -53,7 +53,17 @@ const OPENCRVS: SecretDef[] = [
     name: 'MONGODB_ADMIN_PASSWORD',
     description: 'MongoDB admin user',
     generator: pw(),
-    consumers: ['mongo1', 'migration'],
+    consumers: [
+      'mongo1',
+      'migration',
+      'config',
+      'metrics',
+      'notification',
+      'scheduler',
+      'user-mgnt',
+      'webhooks',
+      'workflow',
+    ],
   },
   {
     name: 'POSTGRES_PASSWORD',
@@ -65,7 +75,7 @@ const OPENCRVS: SecretDef[] = [
     name: 'ELASTICSEARCH_SUPERUSER_PASSWORD',
     description: 'Elasticsearch elastic user',
     generator: pw(),
-    consumers: ['elasticsearch', 'search', 'metrics'],
+    consumers: ['elasticsearch', 'search', 'metrics', 'events', 'migration'],
   },
   {
     name: 'KIBANA_SYSTEM_PASSWORD',
@@ -83,7 +93,7 @@ const OPENCRVS: SecretDef[] = [
     name: 'REDIS_PASSWORD',
     description: 'Redis default user',
     generator: pw(),
-    consumers: ['redis', 'gateway', 'auth', 'workflow'],
+    consumers: ['redis', 'gateway', 'auth', 'workflow', 'webhooks'],
   },
   {
     name: 'AUTH_PRIVATE_KEY',
@@ -152,8 +162,8 @@ function fromSpec(spec: Spec): SecretDef[] {
   user(vpn?.usernameSecret, 'VPN user name', ['ci']);
   user(vpn?.passwordSecret, 'VPN password', ['ci']);
   user(vpn?.configSecret, 'WireGuard configuration', ['ci']);
-  if (spec.tls.mode === 'dns-01') user(spec.tls.credentialsSecret, 'DNS provider credentials', ['ingress']);
-  if (spec.tls.mode === 'static') user(spec.tls.keySecret, 'TLS private key (PEM)', ['ingress']);
+  if (spec.tls.mode === 'dns-01') user(spec.tls.credentialsSecret, 'DNS provider credentials', ['traefik']);
+  if (spec.tls.mode === 'static') user(spec.tls.keySecret, 'TLS private key (PEM)', ['traefik']);
   return out;
 }
 
