@@ -11,7 +11,7 @@ import type { CommandSpec, Executor } from '../remote/executor.js';
 import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
-import { recipients, SecretStore, storePath } from '../secrets/store.js';
+import { ciKeyPath, recipients, SecretStore, storePath } from '../secrets/store.js';
 import type { Spec } from '../spec/schema.js';
 import { type AnsibleEvent, describeEvent, failedHosts, type HostStats, parseEvent } from './events.js';
 import { AUTOMATION_USER, buildInventory, proxyJump, type SecretVars, totpRequired } from './inventory.js';
@@ -105,6 +105,16 @@ async function publicKey(exec: Executor, identity: string): Promise<string> {
   ).stdout.trim();
 }
 
+/** The CD workflows connect as the automation user with the CI key (secrets/ci.pub), as the operator does. */
+async function ciKeys(specFile: string): Promise<string[]> {
+  const file = ciKeyPath(specFile);
+  if (!existsSync(file)) return [];
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+) /.test(l));
+}
+
 export async function provision(
   run: ProvisionRun,
   spec: Spec,
@@ -178,7 +188,7 @@ export async function provision(
       spec,
       o.environment,
       {
-        automationKeys: [key],
+        automationKeys: [key, ...(await ciKeys(o.specFile)).filter((k) => k !== key)],
         connectAs,
         identity: o.identity,
         knownHosts: o.knownHosts,
