@@ -243,6 +243,7 @@ export async function runSeed(
       await new Promise((r) => setTimeout(r, run.pollMs ?? 2000));
       outcome = jobOutcome((await run.exec.run(seedJobState(c.manager, name))).stdout);
     }
+    const state = (await run.exec.run(seedJobState(c.manager, name))).stdout.trim();
     const log = (await run.exec.run(seedJobLogs(c.manager, name))).stdout.trim();
     if (log.includes('SEED_REFUSED')) {
       await audit('refused', 'already seeded');
@@ -250,7 +251,10 @@ export async function runSeed(
     }
     if (outcome !== 'complete' || !log.includes('SEEDED')) {
       await audit('failed', log.split('\n').pop());
-      throw new CrvsError('E_SEED', `the seed job failed on ${c.environment}\n${log}`);
+      throw new CrvsError(
+        'E_SEED',
+        `the seed job failed on ${c.environment} (task: ${state || 'no task'})\n${log || '(no output)'}`,
+      );
     }
     await audit('succeeded', log.split('\n').pop());
     return { outcome: 'seeded', log };

@@ -32,26 +32,40 @@ function clearDocuments() {
   });
 }
 
-async function main() {
-  const client = new Client({
-    host: process.env.DB_HOST || 'db',
-    user: 'app',
-    database: 'crvs',
-    password: secret('APP_DB_PASSWORD'),
-  });
+/** Retries while the service is still starting (right after a deploy); gives up after about two minutes. */
+async function retrying(what, attempt) {
   for (let i = 0; ; i++) {
     try {
-      await client.connect();
-      break;
+      return await attempt();
     } catch (e) {
-      if (i > 60) throw e;
-      await new Promise((r) => setTimeout(r, 1000));
+      if (i >= 60) throw new Error(`${what}: ${e.message}`);
+      if (i % 10 === 0) console.log(`waiting for ${what}: ${e.message}`);
+      await new Promise((r) => setTimeout(r, 2000));
     }
   }
+}
+
+async function main() {
+  // A pg client cannot be reused after a failed connect: a new one per attempt.
+  const client = await retrying('the database', async () => {
+    const c = new Client({
+      host: process.env.DB_HOST || 'db',
+      user: 'app',
+      database: 'crvs',
+      password: secret('APP_DB_PASSWORD'),
+    });
+    try {
+      await c.connect();
+      return c;
+    } catch (e) {
+      await c.end().catch(() => {});
+      throw e;
+    }
+  });
   await client.query('begin');
   if (process.env.RESET === '1') {
     await client.query('truncate records, users, locations, offices, seed_runs');
-    await clearDocuments();
+    await retrying('the documents service', clearDocuments);
     console.log('reset: every record, attachment and reference row removed');
   }
   const { rows } = await client.query('select count(*)::int as n from seed_runs');
