@@ -2,9 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { CrvsError, type ExitCode, SpecInvalidError } from '../errors.js';
 import { paint } from '../report/output.js';
 import { formatProblem } from '../spec/load.js';
+import { registerCi } from './ci.js';
 import { type CliContext, type CliIO, defaultIO, examples, makeContext } from './context.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
+import { registerGithub } from './github.js';
 import { registerInit } from './init.js';
 import { registerLab } from './lab.js';
 import { registerPlan } from './plan.js';
@@ -32,6 +34,8 @@ const COMMANDS: Register[] = [
   registerSeed,
   registerReset,
   registerSecrets,
+  registerCi,
+  registerGithub,
 ];
 
 export function buildProgram(ctx: CliContext): Command {
