@@ -31,7 +31,9 @@ describe('the crvs binary', () => {
   it('explains the main job before running it', () => {
     const help = run(['demo', '--help']);
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('The whole rehearsal on the local lab: lab up, provision every environment,');
+    expect(help.stdout).toContain(
+      'The whole rehearsal on the local lab: lab up, provision every environment,',
+    );
     expect(help.stdout).toContain('crvs demo');
   });
 

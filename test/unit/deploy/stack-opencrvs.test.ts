@@ -105,7 +105,8 @@ describe('the opencrvs preset', () => {
       /^-----BEGIN PUBLIC KEY-----\n/,
     );
     // Each Docker secret is named after its content: a rotation makes a new one, never edits a live one.
-    for (const b of bound.bound) expect(b.name).toMatch(new RegExp(`^crvs_${b.key.toLowerCase()}_[0-9a-f]{10}$`));
+    for (const b of bound.bound)
+      expect(b.name).toMatch(new RegExp(`^crvs_${b.key.toLowerCase()}_[0-9a-f]{10}$`));
     expect(String(r.secrets.ENV_GATEWAY)).toBe('[REDACTED]');
   });
 
