@@ -13,7 +13,7 @@ fi
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-PACKAGES=(docker.io debootstrap ansible ansible-lint yamllint age openssh-client oathtool iproute2 ca-certificates git)
+PACKAGES=(docker.io debootstrap ansible ansible-lint yamllint age openssh-client oathtool iproute2 ca-certificates git ssh-audit)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

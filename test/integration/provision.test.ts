@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import type { HostStats } from '../../src/provision/events.js';
 import { ProcessExecutor } from '../../src/remote/executor.js';
 import { sensitive } from '../../src/secrets/sensitive.js';
@@ -216,5 +217,50 @@ describe('provisioning the lab', () => {
     expect(member).toEqual({ 2377: 'open', 7946: 'open' });
     // The worker is no ingress: HTTP is filtered there.
     expect(probe('staging-1', '10.77.0.22', 80)).toBe('filtered');
+  });
+
+  it('passes an ssh-audit policy made from the shipped algorithm lists, and the audit finds nothing weak', () => {
+    // The policy is exact (ssh-audit compares whole lists, in order): what crvs_ssh configures, plus the strict
+    // key exchange marker that OpenSSH adds against Terrapin (CVE-2023-48795). Certificate types are optional:
+    // a server offers them only with a host certificate.
+    const d = parseYaml(readFileSync('ansible/roles/crvs_ssh/defaults/main.yml', 'utf8')) as Record<
+      string,
+      string[]
+    >;
+    const hostKeys = d.crvs_ssh_host_key_algorithms ?? [];
+    const policy = [
+      'name = "crvs hardened OpenSSH server"',
+      'version = 1',
+      `host keys = ${hostKeys.filter((k) => !k.includes('-cert-')).join(', ')}`,
+      `optional host keys = ${hostKeys.filter((k) => k.includes('-cert-')).join(', ')}`,
+      `key exchanges = ${[...(d.crvs_ssh_kex ?? []), 'kex-strict-s-v00@openssh.com'].join(', ')}`,
+      `ciphers = ${(d.crvs_ssh_ciphers ?? []).join(', ')}`,
+      `macs = ${(d.crvs_ssh_macs ?? []).join(', ')}`,
+      '',
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'crvs-ssh-audit-'));
+    const file = join(dir, 'policy.txt');
+    writeFileSync(file, policy);
+    try {
+      for (const server of ['10.77.0.21', '10.77.0.41', '10.77.0.51']) {
+        const audit = spawnSync('ssh-audit', ['-n', '-P', file, server], {
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
+        expect(audit.stdout, server).toContain('Result: ✔ Passed');
+        expect(audit.status, audit.stdout).toBe(0);
+        const full = spawnSync('ssh-audit', ['-n', server], { encoding: 'utf8', timeout: 120_000 });
+        const weak = full.stdout.split('\n').filter((l) => /\[(fail|warn)\]/.test(l));
+        expect(weak, `${server}\n${full.stdout}`).toEqual([]);
+      }
+      // A policy the server does not match fails: the check is not a rubber stamp.
+      const loose = policy.replace(/^ciphers = .*$/m, 'ciphers = aes128-ctr');
+      writeFileSync(file, loose);
+      const refused = spawnSync('ssh-audit', ['-n', '-P', file, '10.77.0.21'], { encoding: 'utf8' });
+      expect(refused.stdout).toContain('Failed');
+      expect(refused.status).not.toBe(0);
+    } finally {
+      unbanAll(lab.servers);
+    }
   });
 });
