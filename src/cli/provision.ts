@@ -81,8 +81,8 @@ export function registerProvision(program: Command, ctx: CliContext): void {
           results.push(r);
           if (r.enrolled.length)
             out.err(
-              `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin reads their secret once with ` +
-                `\`crvs secrets get ${environment} TOTP_<NAME>\` and adds it to an authenticator app.`,
+              `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin scans their own code once with ` +
+                `\`crvs secrets totp ${environment} <admin> --qr\` (or reads the otpauth URI without --qr).`,
             );
           if (!o.json) {
             out.out(renderTable(['HOST', 'OK', 'CHANGED', 'FAILED', 'SKIPPED'], summaryRows(r.stats)));

@@ -2,9 +2,11 @@ import { resolve } from 'node:path';
 import { password } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { CrvsError, UsageError } from '../errors.js';
+import { environmentDomain } from '../lab/dns.js';
 import { ProcessExecutor } from '../remote/executor.js';
 import { renderTable } from '../report/table.js';
 import type { SecretDef } from '../secrets/catalogue.js';
+import { totpSecretName } from '../secrets/catalogue.js';
 import {
   initSecrets,
   openStore,
@@ -15,6 +17,7 @@ import {
   setSecret,
 } from '../secrets/manage.js';
 import { defaultIdentity } from '../secrets/store.js';
+import { otpauthUri } from '../secrets/totp.js';
 import { loadSpec } from '../spec/load.js';
 import { type CliContext, examples } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
@@ -44,6 +47,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
         ['crvs secrets list production', 'names, dates, fingerprints; never values'],
         ['crvs secrets get production SUPER_USER_PASSWORD', 'one value, to stdout'],
         ['printf %s "$TOKEN" | crvs secrets set production REGISTRY_TOKEN', 'a value from stdin'],
+        ['crvs secrets totp production amina --qr', "an admin's SSH TOTP enrolment, as a QR code"],
       ),
     );
   const context = async (environment: string, o: Flags): Promise<SecretsContext> => {
@@ -148,6 +152,33 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
       const s = (await openStore(c).load(c.identity)).get(name);
       if (!s) throw new CrvsError('E_NO_SECRET', `${environment} has no secret ${name}`, { exitCode: 1 });
       ctx.io.stdout(`${s.value.reveal()}\n`);
+    });
+
+  sub('totp', "Show an admin's SSH TOTP enrolment link (otpauth URI, or a QR code with --qr) to that admin.")
+    .argument('<admin>', 'admin name from crvs.yaml')
+    .option('--qr', 'draw a QR code on the terminal (needs qrencode: apt-get install qrencode)')
+    .action(async (environment: string, admin: string, o: Flags & { qr?: boolean }) => {
+      const c = await context(environment, o);
+      if (!c.spec.admins.some((a) => a.name === admin && a.state === 'present'))
+        throw new UsageError(`${admin} is not a present admin of the spec`);
+      const s = (await openStore(c).load(c.identity)).get(totpSecretName(admin));
+      if (!s)
+        throw new CrvsError('E_NO_SECRET', `${admin} has no TOTP secret on ${environment} yet`, {
+          hint: `crvs provision ${environment} enrols every present admin of production and staging`,
+          exitCode: 1,
+        });
+      const domain = environmentDomain(c.spec.domain, environment);
+      const uri = otpauthUri({ environment, admin, domain }, s.value);
+      if (o.qr) {
+        // The URI goes to qrencode on stdin, never on its command line.
+        const r = await c.exec.run({
+          argv: ['qrencode', '-t', 'ansiutf8'],
+          stdin: uri,
+          secretOutput: true,
+          description: 'draw the QR code',
+        });
+        ctx.io.stdout(r.stdout);
+      } else ctx.io.stdout(`${uri.reveal()}\n`);
     });
 
   sub('set', 'Set a value from stdin (or a hidden prompt on a terminal); never from the command line.')
