@@ -87,26 +87,39 @@ function db() {
 }
 
 const DOCS_URL = process.env.DOCUMENTS_URL || 'http://documents:8080';
-// During a rolling update the documents task being replaced refuses connections for a moment; a fresh DNS
-// lookup on the next try finds its successor.
+// During a rolling update the documents task being replaced refuses connections for a moment, and once it is
+// gone its address may still be in DNS and answer nothing at all (a timeout); a fresh lookup on the next try finds
+// its successor. A PUT is safe to repeat: the attachment is stored under the record's id. Worst case (five
+// timeouts) stays under ten seconds, what a client waits.
+const RETRYABLE = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+];
 async function docRequest(method, id, body) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await docRequestOnce(method, id, body);
     } catch (e) {
-      if (attempt >= 4 || !['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code)) throw e;
-      await new Promise((r) => setTimeout(r, 300 * attempt));
+      if (attempt >= 5 || !RETRYABLE.includes(e.code)) throw e;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
     }
   }
 }
 function docRequestOnce(method, id, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${DOCS_URL}/documents/${id}`, { method, timeout: 5000 }, (res) => {
+    const req = http.request(`${DOCS_URL}/documents/${id}`, { method, timeout: 1500 }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
     });
-    req.on('timeout', () => req.destroy(new Error('documents timeout')));
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('documents timeout'), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -166,7 +179,8 @@ async function app(req, res) {
       });
     }
     return send(res, 404, { error: 'not found' });
-  } catch {
+  } catch (e) {
+    console.error(`${req.method} ${url.pathname}: ${e.code ?? ''} ${e.message}`);
     return send(res, 503, { error: 'service unavailable' });
   }
 }
