@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: provisioning the default lab from fresh servers, then again with nothing to change, and the Lynis
 // hardening index of a production server before and after. Run on demand (not a test): node bench/provision.mjs
-// after `npm run build`. It recreates the default lab (lab down, lab up): every server starts as delivered.
+// after `npm run build` (`--lynis <server...>` only audits lab servers as they are). It recreates the default lab (lab down, lab up): every server starts as delivered.
 // Lynis is the host's Debian package (apt-get install lynis), copied into the server for the audit only, so the
 // fresh server is measured as delivered and nothing is installed on it.
 import { spawnSync } from 'node:child_process';
@@ -55,6 +55,20 @@ function lynis(tree, server) {
 }
 
 const { dir, tree } = lynisTree();
+// --lynis <server...>: only audit the given lab servers as they are now (no lab rebuild, no provisioning).
+const only = process.argv.indexOf('--lynis');
+if (only !== -1) {
+  const servers = process.argv.slice(only + 1);
+  const audits = Object.fromEntries(servers.map((s) => [s, lynis(tree, s)]));
+  rmSync(dir, { recursive: true, force: true });
+  writeFileSync(
+    join(root, 'bench', 'results', 'lynis.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), audits }, null, 2)}\n`,
+  );
+  for (const [s, a] of Object.entries(audits))
+    console.log(`${s}: hardening index ${a.index}, ${a.warnings} warnings, ${a.suggestions} suggestions`);
+  process.exit(0);
+}
 try {
   console.log('recreating the default lab (every server as delivered)');
   spawnSync(process.execPath, [join(root, 'bin', 'crvs.js'), 'lab', 'down'], { cwd: root, env });
