@@ -24,13 +24,16 @@ const waitForBoot = [
 
 /**
  * Idempotent: the marker holds the delivered key, so a second `lab up` leaves a server (perhaps provisioned
- * and hardened since) untouched.
+ * and hardened since) untouched. A server delivered with another key answers `foreign` and is left alone.
  */
 export function serverDeliveryScript(d: Delivery): string {
   return [
     'set -eu',
     ...waitForBoot,
     `if [ -f ${MARKER} ] && [ "$(cat ${MARKER})" = ${quote(d.publicKey)} ]; then echo unchanged; exit 0; fi`,
+    // Delivered with another key: a lab from another directory, or one whose key was lost. Handing it over
+    // again on top of whatever was provisioned since would leave a server nobody has configured; refuse.
+    `if [ -f ${MARKER} ]; then echo foreign; exit 0; fi`,
     'id admin >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo admin',
     "printf 'admin ALL=(ALL) NOPASSWD:ALL\\n' > /etc/sudoers.d/90-delivered-admin",
     'chmod 0440 /etc/sudoers.d/90-delivered-admin',

@@ -206,6 +206,15 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
       const r = await run.exec.run(
         execScript(server.container, serverDeliveryScript(delivery), `hand over ${server.name}`),
       );
+      if (r.stdout.includes('foreign'))
+        throw new CrvsError(
+          'E_LAB_FOREIGN',
+          `${server.name} (${server.container}) was handed over with another lab key than ${paths.identity}: ` +
+            'it belongs to a lab started from another directory, or this lab lost its key',
+          {
+            hint: `use the --dir that holds its key, or start this lab afresh: crvs lab down --name ${t.name}, then up again`,
+          },
+        );
       if (r.stdout.includes('delivered')) {
         run.progress(`server ${server.name} handed over (admin account, lab key)`);
         await waitForSsh(run.exec, paths.sshConfig, server.name);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { crvsBin, ensureDefaultLab, root, ssh } from './helpers/lab.js';
 
 const docker = (...args: string[]) => spawnSync('docker', args, { encoding: 'utf8' }).stdout.trim();
@@ -69,6 +69,10 @@ describe('a second, throw-away lab', () => {
   const name = 'crvs-labtest';
   const spec = join(dir, 'mini.yaml');
   const lab = (...args: string[]) => crvsBin(['lab', ...args, '--dir', join(dir, 'state')]);
+  // The throw-away lab belongs to this file: whatever an interrupted earlier run left of it goes first.
+  beforeAll(() => {
+    crvsBin(['lab', 'down', '--name', name, '--dir', join(dir, 'state')]);
+  });
 
   it('comes up beside the default one, keeps password login of a delivered server, survives stop/start', () => {
     const template = readFileSync(join(root, 'examples', 'lab', 'crvs.yaml'), 'utf8');
@@ -136,6 +140,25 @@ describe('a second, throw-away lab', () => {
     expect(up.status).toBe(0);
     expect(JSON.parse(up.stdout).created).toEqual([`${name}-mini-1`]);
     expect(ssh(join(dir, 'state', 'ssh_config'), 'mini-1', 'hostname').stdout).toBe('mini-1\n');
+  });
+
+  it('refuses servers handed over with another key (a lab of another directory) and leaves them alone', () => {
+    const other = join(dir, 'other');
+    const up = crvsBin(['lab', 'up', '--spec', spec, '--name', name, '--dir', other, '--json']);
+    expect(up.status).toBe(1);
+    expect(up.stderr).toMatch(
+      new RegExp(
+        `error \\[E_LAB_FOREIGN\\]: mini-[12] \\(${name}-mini-[12]\\) was handed over with another lab key than ${other}/id_ed25519`,
+      ),
+    );
+    expect(up.stderr).toContain(
+      `hint: use the --dir that holds its key, or start this lab afresh: crvs lab down --name ${name}, then up again`,
+    );
+    // The servers still take the key they were handed over with, and only that one.
+    expect(ssh(join(dir, 'state', 'ssh_config'), 'mini-2', 'hostname').stdout).toBe('mini-2\n');
+    const intruder = ssh(join(other, 'ssh_config'), 'mini-2', 'hostname');
+    expect(intruder.status).toBe(255);
+    expect(intruder.stdout).toBe('');
   });
 
   it('shapes the link with tbf and clears it', () => {

@@ -122,6 +122,11 @@ describe('lab builders', () => {
     expect(script).toContain(
       `if [ -f /etc/crvs-lab/delivered ] && [ "$(cat /etc/crvs-lab/delivered)" = 'ssh-ed25519 AAAAkey crvs-lab' ]; then echo unchanged; exit 0; fi`,
     );
+    // A server handed over with another key is never handed over again (it may be provisioned since).
+    const lines = script.split('\n');
+    const foreign = lines.indexOf('if [ -f /etc/crvs-lab/delivered ]; then echo foreign; exit 0; fi');
+    expect(foreign).toBeGreaterThan(0);
+    expect(foreign).toBeLessThan(lines.findIndex((l) => l.startsWith('id admin')));
     // The password only reaches chpasswd through a here-document on the script's stdin.
     expect(script.split('\n').filter((l) => l.includes('p4ss-w0rd'))).toEqual([
       'admin:p4ss-w0rd',
