@@ -18,6 +18,17 @@ export interface ImageRecipe {
   /** Docker build context (server and services); the debian image comes from debootstrap. */
   context?: string;
   parent?: string;
+  /** Build arguments besides BASE (the parent). */
+  args?: Record<string, string>;
+}
+
+/**
+ * Debian's security archive next to a mirror laid out like deb.debian.org (`.../debian` ->
+ * `.../debian-security`); none for other mirrors. A delivered Debian server has it, and security-only
+ * unattended upgrades need it.
+ */
+export function securityArchive(mirror: string): string {
+  return /\/debian\/?$/.test(mirror) ? mirror.replace(/\/debian\/?$/, '/debian-security') : '';
 }
 
 function hashOf(...parts: string[]): string {
@@ -49,6 +60,7 @@ export function labRecipes(mirror = DEFAULT_MIRROR, imagesDir = packagePath('lab
     tag: `crvs-lab/server:${serverHash}`,
     context: serverDir,
     parent: debian.tag,
+    args: { SUITE: DEBIAN_SUITE, SECURITY_ARCHIVE: securityArchive(mirror) },
   };
   const servicesDir = join(imagesDir, 'services');
   const servicesHash = hashOf(serverHash, folderDigest(servicesDir));
@@ -105,6 +117,7 @@ export function buildImage(recipe: ImageRecipe): CommandSpec {
       '--quiet',
       '--build-arg',
       `BASE=${recipe.parent}`,
+      ...Object.entries(recipe.args ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
       '--label',
       `crvs.lab.recipe=${recipe.hash}`,
       '--tag',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runServer } from '../../../src/lab/containers.js';
 import { serverDeliveryScript } from '../../../src/lab/delivery.js';
 import { renderDnsmasq } from '../../../src/lab/dns.js';
-import { buildImage, folderDigest, labRecipes } from '../../../src/lab/images.js';
+import { buildImage, folderDigest, labRecipes, securityArchive } from '../../../src/lab/images.js';
 import { clearCommands, parseRate, shapeCommands } from '../../../src/lab/shape.js';
 import { renderSshConfig } from '../../../src/lab/ssh-config.js';
 import { labTopology } from '../../../src/lab/topology.js';
@@ -164,6 +164,10 @@ describe('lab images', () => {
       '--quiet',
       '--build-arg',
       `BASE=${r.debian.tag}`,
+      '--build-arg',
+      'SUITE=bookworm',
+      '--build-arg',
+      'SECURITY_ARCHIVE=http://deb.debian.org/debian-security',
       '--label',
       `crvs.lab.recipe=${r.server.hash}`,
       '--tag',
@@ -172,6 +176,9 @@ describe('lab images', () => {
     ]);
     expect(buildImage(r.server).env).toEqual({ DOCKER_BUILDKIT: '0' });
     expect(r.services.parent).toBe(r.server.tag);
+    expect(buildImage(r.services).argv).not.toContain('SUITE=bookworm');
+    expect(securityArchive('http://mirror.example/debian/')).toBe('http://mirror.example/debian-security');
+    expect(securityArchive('http://mirror.example/bookworm')).toBe('');
   });
 
   it('changes the tag when a recipe file or the mirror changes, and only then', () => {
