@@ -70,8 +70,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           });
       };
       await step('the lab', ['lab', 'up', '--dir', dir]);
-      await step('provision every environment', ['provision', ...ALL_ENVIRONMENTS, '--spec', spec]);
+      // Secrets first: provisioning reads the alert webhook from the environment's store.
       for (const e of APP_ENVIRONMENTS) await step(`secrets of ${e}`, ['secrets', 'init', e, '--spec', spec]);
+      await step('provision every environment', ['provision', ...ALL_ENVIRONMENTS, '--spec', spec]);
       for (const e of APP_ENVIRONMENTS) {
         await step(`deploy ${e}`, ['deploy', e, '--spec', spec]);
         await step(`seed ${e}`, ['seed', e, '--spec', spec], (s) => s.includes('already seeded'));
