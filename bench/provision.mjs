@@ -5,7 +5,7 @@
 // Lynis is the host's Debian package (apt-get install lynis), copied into the server for the audit only, so the
 // fresh server is measured as delivered and nothing is installed on it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { crvs, env, root } from './lab-env.mjs';
@@ -49,9 +49,17 @@ function lynis(tree, server) {
   const report = run(['exec', container, 'cat', '/var/log/lynis-report.dat']).stdout;
   run(['exec', container, 'rm', '-rf', '/tmp/lynis']);
   const index = Number(/^hardening_index=(\d+)$/m.exec(report)?.[1]);
-  const warnings = report.split('\n').filter((l) => l.startsWith('warning[]=')).length;
-  const suggestions = report.split('\n').filter((l) => l.startsWith('suggestion[]=')).length;
-  return { index, warnings, suggestions };
+  const ids = (kind) =>
+    report
+      .split('\n')
+      .filter((l) => l.startsWith(`${kind}[]=`))
+      .map((l) => l.slice(kind.length + 3).split('|')[0]);
+  return {
+    index,
+    warnings: ids('warning').length,
+    suggestions: ids('suggestion').length,
+    open: ids('suggestion'),
+  };
 }
 
 const { dir, tree } = lynisTree();
@@ -59,12 +67,14 @@ const { dir, tree } = lynisTree();
 const only = process.argv.indexOf('--lynis');
 if (only !== -1) {
   const servers = process.argv.slice(only + 1);
-  const audits = Object.fromEntries(servers.map((s) => [s, lynis(tree, s)]));
+  const date = new Date().toISOString();
+  const audits = Object.fromEntries(servers.map((s) => [s, { date, ...lynis(tree, s) }]));
   rmSync(dir, { recursive: true, force: true });
-  writeFileSync(
-    join(root, 'bench', 'results', 'lynis.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), audits }, null, 2)}\n`,
-  );
+  // Audits of other servers recorded earlier stay in the file.
+  const file = join(root, 'bench', 'results', 'lynis.json');
+  const earlier = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { audits: {} };
+  for (const a of Object.values(earlier.audits)) a.date ??= earlier.date;
+  writeFileSync(file, `${JSON.stringify({ audits: { ...earlier.audits, ...audits } }, null, 2)}\n`);
   for (const [s, a] of Object.entries(audits))
     console.log(`${s}: hardening index ${a.index}, ${a.warnings} warnings, ${a.suggestions} suggestions`);
   process.exit(0);

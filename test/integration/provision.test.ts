@@ -226,6 +226,27 @@ describe('provisioning the lab', () => {
     expect(probe('staging-1', '10.77.0.22', 80)).toBe('filtered');
   });
 
+  it('hardens past SSH: no core dumps, idle shells logged out, accounting on, closed homes, legal notice', () => {
+    // A login shell of the automation user on the production data node.
+    const shell = sshAs('crvs', 'prod-2', `bash -lc 'ulimit -Hc; declare -p TMOUT'`, ['-o', 'BatchMode=yes']);
+    // Read-only and exported: a user cannot switch the timeout off.
+    expect(shell.stdout).toBe('0\ndeclare -rx TMOUT="900"\n');
+    const inside = (command: string) =>
+      spawnSync('docker', ['exec', 'crvs-lab-prod-2', 'sh', '-c', command], { encoding: 'utf8' }).stdout;
+    expect(inside('systemctl is-active acct sysstat')).toBe('active\nactive\n');
+    // Every home directory, the delivered admin's included, is closed to other users.
+    expect(inside('stat -c %a /home/* | sort -u')).toBe('750\n');
+    expect(
+      inside(
+        'grep -c "^install \\(dccp\\|sctp\\|rds\\|tipc\\|usb-storage\\|firewire-core\\) /bin/true$" /etc/modprobe.d/90-crvs.conf',
+      ),
+    ).toBe('6\n');
+    expect(inside('head -c 22 /etc/issue.net')).toBe('Authorized access only');
+    expect(inside('grep -h "^Storage\\|^ProcessSizeMax" /etc/systemd/coredump.conf.d/90-crvs.conf')).toBe(
+      'Storage=none\nProcessSizeMax=0\n',
+    );
+  });
+
   it('passes an ssh-audit policy made from the shipped algorithm lists, and the audit finds nothing weak', () => {
     // The policy is exact (ssh-audit compares whole lists, in order): what crvs_ssh configures, plus the strict
     // key exchange marker that OpenSSH adds against Terrapin (CVE-2023-48795). Certificate types are optional:
