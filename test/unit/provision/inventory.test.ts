@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import {
+  buildInventory,
+  environmentKind,
+  sshAllowedSources,
+  totpRequired,
+} from '../../../src/provision/inventory.js';
+import { validateSpecText } from '../../../src/spec/load.js';
+import type { Spec } from '../../../src/spec/schema.js';
+
+/** The lab's spec, optionally reached through its jump host (connection method bastion). */
+function labSpec(method: 'direct' | 'bastion'): Spec {
+  const doc = parse(readFileSync('examples/lab/crvs.yaml', 'utf8')) as { connection: { method: string } };
+  doc.connection.method = method;
+  const r = validateSpecText(stringify(doc));
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.spec;
+}
+
+const options = {
+  automationKeys: ['ssh-ed25519 AAAAauto crvs'],
+  connectAs: { 'prod-1': 'crvs' },
+  identity: '/k/id_ed25519',
+  knownHosts: '/k/known_hosts',
+};
+
+interface Inventory {
+  all: {
+    vars: Record<string, unknown> & { ansible_ssh_common_args: string; crvs_ssh_allowed_sources: string[] };
+    children: Record<string, { hosts: Record<string, Record<string, unknown>> }>;
+  };
+}
+const inventory = (spec: Spec, env: string) => buildInventory(spec, env, options) as Inventory;
+
+describe('the generated Ansible inventory', () => {
+  it('reaches every server of an environment through the jump host when the spec says bastion', () => {
+    const spec = labSpec('bastion');
+    const prod = inventory(spec, 'production');
+    expect(prod.all.vars.ansible_ssh_common_args).toBe(
+      '-o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known_hosts -o StrictHostKeyChecking=accept-new ' +
+        '-o ProxyJump=jump@10.77.0.51:22',
+    );
+    // The servers accept SSH from the jump host even if the allowed sources do not list it.
+    expect(prod.all.vars.crvs_ssh_allowed_sources).toEqual(['10.77.0.0/24', '10.77.0.51']);
+    expect(inventory(spec, 'backup').all.vars.ansible_ssh_common_args).toContain(
+      'ProxyJump=jump@10.77.0.51:22',
+    );
+    // The jump host itself is reached directly, and lets admins and automation relay through it.
+    const jump = inventory(spec, 'jump');
+    expect(jump.all.vars.ansible_ssh_common_args).not.toContain('ProxyJump');
+    expect(jump.all.vars.crvs_is_jump).toBe(true);
+    expect(jump.all.vars.crvs_jump_keys).toEqual([
+      ...spec.admins.filter((a) => a.state === 'present').flatMap((a) => a.sshKeys),
+      'ssh-ed25519 AAAAauto crvs',
+    ]);
+  });
+
+  it('connects directly otherwise, and describes the cluster: manager, worker, members, labels', () => {
+    const spec = labSpec('direct');
+    const prod = inventory(spec, 'production');
+    expect(prod.all.vars.ansible_ssh_common_args).not.toContain('ProxyJump');
+    expect(prod.all.vars.crvs_ssh_allowed_sources).toEqual(['10.77.0.0/24']);
+    const hosts = prod.all.children.application?.hosts ?? {};
+    expect(Object.keys(hosts)).toEqual(['prod-1', 'prod-2']);
+    expect(hosts['prod-1']).toMatchObject({
+      ansible_host: '10.77.0.21',
+      ansible_user: 'crvs',
+      crvs_swarm_role: 'manager',
+      crvs_cluster_members: ['10.77.0.22'],
+      crvs_cluster_managers: ['10.77.0.21'],
+    });
+    // Not yet reachable as the automation user: the delivered admin account.
+    expect(hosts['prod-2']).toMatchObject({
+      ansible_user: 'admin',
+      crvs_swarm_role: 'worker',
+      crvs_swarm_manager: 'prod-1',
+      crvs_swarm_labels: { data: 'true' },
+      crvs_cluster_members: ['10.77.0.21'],
+    });
+  });
+
+  it('asks for TOTP on production and staging only, and knows no environment it was not told of', () => {
+    const spec = labSpec('direct');
+    expect(['production', 'staging', 'qa', 'backup', 'jump'].map((e) => totpRequired(spec, e))).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(sshAllowedSources(spec)).toEqual(['10.77.0.0/24']);
+    expect(() => environmentKind('prod')).toThrow('unknown environment "prod"');
+  });
+});
