@@ -37,7 +37,7 @@ export function connectionRecipe(spec: Spec): ConnectionRecipe {
   if (method === 'bastion')
     return {
       summary:
-        'connection: bastion. crvs jumps through environments.jump (OpenSSH ProxyJump); no extra step is needed.',
+        'connection: bastion. crvs jumps through environments.jump (its relay-only user); no extra step is needed.',
       packages: [],
       connect: [],
       disconnect: [],

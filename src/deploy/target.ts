@@ -1,7 +1,7 @@
 // Which server runs an environment's Swarm manager, and how crvs reaches it (the automation user). Pure.
 import { dirname, join } from 'node:path';
 import { CrvsError } from '../errors.js';
-import { AUTOMATION_USER, environmentKind, proxyJump } from '../provision/inventory.js';
+import { AUTOMATION_USER, environmentKind, JUMP_USER, proxyJump } from '../provision/inventory.js';
 import { sshArgv } from '../remote/ssh.js';
 import type { Spec } from '../spec/schema.js';
 import type { Manager } from './remote.js';
@@ -20,7 +20,7 @@ export function managerFor(spec: Spec, environment: string, c: Connection): Mana
   if (!env) throw new CrvsError('E_USAGE', `the spec has no ${environment} environment`, { exitCode: 2 });
   const server = env.servers.find((s) => s.role === 'manager') ?? env.servers[0];
   if (!server) throw new CrvsError('E_USAGE', `${environment} has no servers`, { exitCode: 2 });
-  const jump = proxyJump(spec, environment, AUTOMATION_USER);
+  const jump = proxyJump(spec, environment, JUMP_USER);
   return {
     environment,
     ssh: sshArgv({

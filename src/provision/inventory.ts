@@ -1,9 +1,13 @@
 // spec + environment -> Ansible inventory (generated for each run, never edited) and the secret variables
 // that go in a separate 0600 file. Pure.
 import { UsageError } from '../errors.js';
+import { quote } from '../remote/combinators.js';
+import { jumpOptions } from '../remote/ssh.js';
 import type { ServerSpec, Spec } from '../spec/schema.js';
 
 export const AUTOMATION_USER = 'crvs';
+/** The relay-only user of the jump host (forwarding, no shell); see the crvs_jump role. */
+export const JUMP_USER = 'jump';
 const APPLICATION = ['production', 'staging', 'qa', 'development'] as const;
 
 export interface InventoryOptions {
@@ -52,7 +56,7 @@ function managerOf(servers: ServerSpec[]): ServerSpec {
   return servers.find((s) => s.role === 'manager') ?? (servers[0] as ServerSpec);
 }
 
-export function buildInventory(spec: Spec, env: string, o: InventoryOptions, jumpUser = 'jump'): object {
+export function buildInventory(spec: Spec, env: string, o: InventoryOptions, jumpUser = JUMP_USER): object {
   const kind = environmentKind(env);
   const servers = spec.environments[env as keyof Spec['environments']]?.servers;
   if (!servers) throw new UsageError(`the spec has no ${env} environment`);
@@ -62,7 +66,8 @@ export function buildInventory(spec: Spec, env: string, o: InventoryOptions, jum
     '-o IdentitiesOnly=yes',
     `-o UserKnownHostsFile=${o.knownHosts}`,
     '-o StrictHostKeyChecking=accept-new',
-    ...(jump ? [`-o ProxyJump=${jump}`] : []),
+    // Ansible splits these with shlex: each word quoted for it.
+    ...(jump ? jumpOptions(jump, o.identity, o.knownHosts).map(quote) : []),
   ].join(' ');
   const hosts: Record<string, object> = {};
   for (const s of servers) {

@@ -8,13 +8,21 @@ import { stringify } from 'yaml';
 import { CrvsError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import type { CommandSpec, Executor } from '../remote/executor.js';
+import { sshArgv } from '../remote/ssh.js';
 import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
 import { ciKeyPath, recipients, SecretStore, storePath } from '../secrets/store.js';
 import type { Spec } from '../spec/schema.js';
 import { type AnsibleEvent, describeEvent, failedHosts, type HostStats, parseEvent } from './events.js';
-import { AUTOMATION_USER, buildInventory, proxyJump, type SecretVars, totpRequired } from './inventory.js';
+import {
+  AUTOMATION_USER,
+  buildInventory,
+  JUMP_USER,
+  proxyJump,
+  type SecretVars,
+  totpRequired,
+} from './inventory.js';
 
 export interface ProvisionRun {
   exec: Executor;
@@ -47,26 +55,7 @@ export function sshProbe(
   jump?: string,
 ): CommandSpec {
   return {
-    argv: [
-      'ssh',
-      '-i',
-      identity,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'ConnectTimeout=5',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      'StrictHostKeyChecking=accept-new',
-      ...(jump ? ['-J', jump] : []),
-      '-p',
-      String(port),
-      `${user}@${address}`,
-      'true',
-    ],
+    argv: [...sshArgv({ identity, knownHosts, user, address, port, ...(jump ? { jump } : {}) }), 'true'],
     allowFailure: true,
     description: `probe ${user}@${address}`,
     timeoutMs: 30_000,
@@ -125,14 +114,15 @@ export async function provision(
   if (!env) throw new CrvsError('E_USAGE', `the spec has no ${o.environment} environment`, { exitCode: 2 });
   const key = await publicKey(run.exec, o.identity);
 
-  // Jump host: the relay user once provisioned, its delivered account before.
-  let jumpUser = 'jump';
+  // Jump host: the relay user once provisioned (the automation user answering there says it is), its
+  // delivered account before. The relay user itself has no shell to probe with.
+  let jumpUser = JUMP_USER;
   const jumpServer = spec.environments.jump?.servers[0];
-  if (proxyJump(spec, o.environment, 'jump') && jumpServer) {
+  if (proxyJump(spec, o.environment, JUMP_USER) && jumpServer) {
     const ok = await run.exec.run(
       sshProbe(o.identity, o.knownHosts, AUTOMATION_USER, jumpServer.address, jumpServer.sshPort),
     );
-    jumpUser = ok.code === 0 ? AUTOMATION_USER : jumpServer.adminUser;
+    jumpUser = ok.code === 0 ? JUMP_USER : jumpServer.adminUser;
   }
   const jump = proxyJump(spec, o.environment, jumpUser);
   const connectAs: Record<string, string> = {};

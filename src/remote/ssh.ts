@@ -1,4 +1,5 @@
-// System OpenSSH argv for reaching a server: one key, pinned host keys, optional ProxyJump. Pure.
+// System OpenSSH argv for reaching a server: one key, pinned host keys, optionally through the jump host. Pure.
+import { quote } from './combinators.js';
 
 export interface SshTarget {
   identity: string;
@@ -25,9 +26,42 @@ export function sshArgv(t: SshTarget): string[] {
     `UserKnownHostsFile=${t.knownHosts}`,
     '-o',
     'StrictHostKeyChecking=accept-new',
-    ...(t.jump ? ['-J', t.jump] : []),
+    ...(t.jump ? jumpOptions(t.jump, t.identity, t.knownHosts) : []),
     '-p',
     String(t.port),
     `${t.user}@${t.address}`,
   ];
+}
+
+/**
+ * Reaching a server through the jump host (`user@host:port`) with the same key and the same pinned host keys on
+ * both hops. Not `-J`/ProxyJump: OpenSSH starts the jump hop without -i, IdentitiesOnly, BatchMode or
+ * UserKnownHostsFile, so it would try the operator's default keys and known_hosts (or prompt).
+ */
+export function jumpOptions(jump: string, identity: string, knownHosts: string): string[] {
+  const m = /^(.+)@(.+):(\d+)$/.exec(jump);
+  if (!m) throw new Error(`jump host "${jump}" is not user@host:port`);
+  // ssh expands %-tokens in ProxyCommand, then runs it with the shell: escape both.
+  const literal = (s: string) => quote(s.replaceAll('%', '%%'));
+  const hop = [
+    'ssh',
+    '-i',
+    literal(identity),
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-o',
+    literal(`UserKnownHostsFile=${knownHosts}`),
+    '-o',
+    'StrictHostKeyChecking=accept-new',
+    '-p',
+    m[3],
+    '-W',
+    "'[%h]:%p'",
+    literal(`${m[1]}@${m[2]}`),
+  ];
+  return ['-o', `ProxyCommand=${hop.join(' ')}`];
 }

@@ -99,6 +99,22 @@ describe('provisioning the lab', () => {
     });
   });
 
+  it('provisions through the jump host when the spec says bastion: every SSH login comes from it', () => {
+    const spec = join(lab.dir, 'crvs-bastion.yaml');
+    writeFileSync(spec, readFileSync(lab.spec, 'utf8').replace('method: direct', 'method: bastion'));
+    const onQa = (command: string) =>
+      spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'sh', '-c', command], { encoding: 'utf8' }).stdout;
+    const since = onQa('date +%s').trim();
+    const [result] = provision(spec, 'qa');
+    expect(result?.stats['qa-1']?.failures).toBe(0);
+    const sources = onQa(`journalctl -u ssh.service --since @${since} -o cat`)
+      .split('\n')
+      .map((l) => /^Accepted publickey for crvs from (\S+) /.exec(l)?.[1])
+      .filter(Boolean);
+    expect(sources.length).toBeGreaterThan(0);
+    expect(new Set(sources)).toEqual(new Set(['10.77.0.51']));
+  });
+
   it('refuses passwords and root; refuses an admin key without TOTP on production; accepts key + current code', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crvs-ssh-'));
     const password = askpass(dir, 'password', `cat ${join(lab.dir, 'admin-password')}`);

@@ -20,7 +20,7 @@ export const connectionSchema = doc(
     .strictObject({
       method: doc(
         z.enum(['direct', 'bastion', 'vpn']).default('direct'),
-        'How crvs and CI reach the servers: directly, through the jump host (OpenSSH ProxyJump), or after connecting a VPN.',
+        'How crvs and CI reach the servers: directly, through the jump host (its relay-only user), or after connecting a VPN.',
         'bastion',
       ),
       vpn: doc(vpnSchema.optional(), 'VPN recipe, required when method is vpn.', {

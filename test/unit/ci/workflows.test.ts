@@ -200,7 +200,7 @@ describe('workflow contents', () => {
         'Remove the CI key',
       ]);
     expect(byPath(national, 'seed').content).toContain(
-      '# connection: bastion. crvs jumps through environments.jump (OpenSSH ProxyJump)',
+      '# connection: bastion. crvs jumps through environments.jump (its relay-only user)',
     );
   });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -7,6 +8,7 @@ import {
   sshAllowedSources,
   totpRequired,
 } from '../../../src/provision/inventory.js';
+import { sshArgv } from '../../../src/remote/ssh.js';
 import { validateSpecText } from '../../../src/spec/load.js';
 import type { Spec } from '../../../src/spec/schema.js';
 
@@ -38,18 +40,18 @@ describe('the generated Ansible inventory', () => {
   it('reaches every server of an environment through the jump host when the spec says bastion', () => {
     const spec = labSpec('bastion');
     const prod = inventory(spec, 'production');
+    // Both hops with the same key and pinned host keys (shlex-quoted for Ansible).
     expect(prod.all.vars.ansible_ssh_common_args).toBe(
-      '-o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known_hosts -o StrictHostKeyChecking=accept-new ' +
-        '-o ProxyJump=jump@10.77.0.51:22',
+      '-o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known_hosts -o StrictHostKeyChecking=accept-new -o ' +
+        "'ProxyCommand=ssh -i /k/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10 " +
+        "-o UserKnownHostsFile=/k/known_hosts -o StrictHostKeyChecking=accept-new -p 22 -W '\\''[%h]:%p'\\'' jump@10.77.0.51'",
     );
     // The servers accept SSH from the jump host even if the allowed sources do not list it.
     expect(prod.all.vars.crvs_ssh_allowed_sources).toEqual(['10.77.0.0/24', '10.77.0.51']);
-    expect(inventory(spec, 'backup').all.vars.ansible_ssh_common_args).toContain(
-      'ProxyJump=jump@10.77.0.51:22',
-    );
+    expect(inventory(spec, 'backup').all.vars.ansible_ssh_common_args).toContain(' jump@10.77.0.51');
     // The jump host itself is reached directly, and lets admins and automation relay through it.
     const jump = inventory(spec, 'jump');
-    expect(jump.all.vars.ansible_ssh_common_args).not.toContain('ProxyJump');
+    expect(jump.all.vars.ansible_ssh_common_args).not.toContain('ProxyCommand');
     expect(jump.all.vars.crvs_is_jump).toBe(true);
     expect(jump.all.vars.crvs_jump_keys).toEqual([
       ...spec.admins.filter((a) => a.state === 'present').flatMap((a) => a.sshKeys),
@@ -60,7 +62,7 @@ describe('the generated Ansible inventory', () => {
   it('connects directly otherwise, and describes the cluster: manager, worker, members, labels', () => {
     const spec = labSpec('direct');
     const prod = inventory(spec, 'production');
-    expect(prod.all.vars.ansible_ssh_common_args).not.toContain('ProxyJump');
+    expect(prod.all.vars.ansible_ssh_common_args).not.toContain('ProxyCommand');
     expect(prod.all.vars.crvs_ssh_allowed_sources).toEqual(['10.77.0.0/24']);
     const hosts = prod.all.children.application?.hosts ?? {};
     expect(Object.keys(hosts)).toEqual(['prod-1', 'prod-2']);
@@ -92,5 +94,33 @@ describe('the generated Ansible inventory', () => {
     ]);
     expect(sshAllowedSources(spec)).toEqual(['10.77.0.0/24']);
     expect(() => environmentKind('prod')).toThrow('unknown environment "prod"');
+  });
+});
+
+describe('the jump hop', () => {
+  it('is started by OpenSSH with our key, known hosts and batch mode (ProxyJump would drop them)', () => {
+    // Loopback only: the jump "host" is port 1 of 127.0.0.1, which refuses at once; ssh -v shows the hop it ran.
+    const argv = sshArgv({
+      identity: '/k/my key%1',
+      knownHosts: '/k/known_hosts',
+      user: 'crvs',
+      address: '127.0.0.2',
+      port: 22,
+      jump: 'jump@127.0.0.1:1',
+    });
+    const r = spawnSync(argv[0] as string, ['-v', ...argv.slice(1), 'true'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.status).toBe(255);
+    const hop = r.stderr
+      .split('\n')
+      .find((l) => l.startsWith('debug1: Executing proxy command:'))
+      ?.trimEnd();
+    expect(hop).toBe(
+      "debug1: Executing proxy command: exec ssh -i '/k/my key%1' -o IdentitiesOnly=yes -o BatchMode=yes " +
+        '-o ConnectTimeout=10 -o UserKnownHostsFile=/k/known_hosts -o StrictHostKeyChecking=accept-new -p 1 ' +
+        "-W '[127.0.0.2]:22' jump@127.0.0.1",
+    );
   });
 });
