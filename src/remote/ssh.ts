@@ -11,21 +11,26 @@ export interface SshTarget {
   jump?: string;
 }
 
+/** One key and pinned host keys, never a prompt. */
+const keyOptions = (identity: string, knownHosts: string) => [
+  '-i',
+  identity,
+  '-o',
+  'IdentitiesOnly=yes',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  'ConnectTimeout=10',
+  '-o',
+  `UserKnownHostsFile=${knownHosts}`,
+  '-o',
+  'StrictHostKeyChecking=accept-new',
+];
+
 export function sshArgv(t: SshTarget): string[] {
   return [
     'ssh',
-    '-i',
-    t.identity,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'ConnectTimeout=10',
-    '-o',
-    `UserKnownHostsFile=${t.knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=accept-new',
+    ...keyOptions(t.identity, t.knownHosts),
     ...(t.jump ? jumpOptions(t.jump, t.identity, t.knownHosts) : []),
     '-p',
     String(t.port),
@@ -45,18 +50,7 @@ export function jumpOptions(jump: string, identity: string, knownHosts: string):
   const literal = (s: string) => quote(s.replaceAll('%', '%%'));
   const hop = [
     'ssh',
-    '-i',
-    literal(identity),
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'ConnectTimeout=10',
-    '-o',
-    literal(`UserKnownHostsFile=${knownHosts}`),
-    '-o',
-    'StrictHostKeyChecking=accept-new',
+    ...keyOptions(identity, knownHosts).map(literal),
     '-p',
     m[3],
     '-W',
