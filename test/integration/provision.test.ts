@@ -224,22 +224,28 @@ describe('provisioning the lab', () => {
   });
 
   it('filters ports: from outside the cluster only SSH and the ingress answer; Swarm ports only to members', () => {
-    // staging-1 is a lab server outside production's cluster; prod-2 is a member.
-    const outside = Object.fromEntries(
-      [22, 80, 2377, 7946, 4789, 5432].map((p) => [p, probe('staging-1', '10.77.0.21', p)]),
-    );
-    expect(outside).toEqual({
+    // staging-1 is a lab server outside production's cluster; prod-2 is a member. HTTP passes the firewall on
+    // both nodes (a proxy runs on every node): open once the stack runs, refused before, never filtered.
+    const passes = (state: string) => (state === 'filtered' ? 'filtered' : 'passes');
+    const outside = (address: string) =>
+      Object.fromEntries(
+        [22, 80, 2377, 7946, 4789, 5432].map((p) => [
+          p,
+          p === 80 ? passes(probe('staging-1', address, p)) : probe('staging-1', address, p),
+        ]),
+      );
+    const expected = {
       22: 'open',
-      80: 'refused',
+      80: 'passes',
       2377: 'filtered',
       7946: 'filtered',
       4789: 'filtered',
       5432: 'filtered',
-    });
+    };
+    expect(outside('10.77.0.21')).toEqual(expected);
+    expect(outside('10.77.0.22')).toEqual(expected);
     const member = Object.fromEntries([2377, 7946].map((p) => [p, probe('prod-2', '10.77.0.21', p)]));
     expect(member).toEqual({ 2377: 'open', 7946: 'open' });
-    // The worker is no ingress: HTTP is filtered there.
-    expect(probe('staging-1', '10.77.0.22', 80)).toBe('filtered');
   });
 
   it('hardens past SSH: no core dumps, idle shells logged out, accounting on, closed homes, legal notice', () => {
@@ -297,8 +303,16 @@ describe('provisioning the lab', () => {
         expect(audit.stdout, server).toContain('Result: ✔ Passed');
         expect(audit.status, audit.stdout).toBe(0);
         const full = sshAudit(server);
-        const weak = full.stdout.split('\n').filter((l) => /\[(fail|warn)\]/.test(l));
-        expect(weak, `${server}\n${full.stdout}`).toEqual([]);
+        // Debian 12's ssh-audit (2.5.0) predates two things OpenSSH 9 does on purpose: the post-quantum hybrid
+        // key exchange it calls experimental, and the strict key exchange marker against Terrapin. Nothing else.
+        const weak = full.stdout
+          .split('\n')
+          .filter((l) => /\[(fail|warn)\]/.test(l))
+          .map((l) => l.replace(/\s+/g, ' ').trim());
+        expect(weak, `${server}\n${full.stdout}`).toEqual([
+          '(kex) sntrup761x25519-sha512@openssh.com -- [warn] using experimental algorithm',
+          '(kex) kex-strict-s-v00@openssh.com -- [warn] unknown algorithm',
+        ]);
       }
       // A policy the server does not match fails: the check is not a rubber stamp.
       const loose = policy.replace(/^ciphers = .*$/m, 'ciphers = aes128-ctr');
