@@ -20,6 +20,8 @@ export function summaryRows(stats: Record<string, HostStats>): string[][] {
   ]);
 }
 
+const changes = (stats: Record<string, HostStats>) => Object.values(stats).reduce((n, s) => n + s.changed, 0);
+
 export function registerProvision(program: Command, ctx: CliContext): void {
   program
     .command('provision')
@@ -31,7 +33,7 @@ export function registerProvision(program: Command, ctx: CliContext): void {
       'SSH private key to connect with (default: $CRVS_IDENTITY or ~/.ssh/id_ed25519)',
     )
     .option('--known-hosts <file>', 'pinned host keys (default: known_hosts next to the spec)')
-    .option('--check', 'show what would change, change nothing')
+    .option('--check', 'show what would change on servers already provisioned, change nothing')
     .option('--tags <tags>', 'only run tasks with these Ansible tags (comma-separated)')
     .option('--json', 'print the per-host summary as JSON')
     .addHelpText(
@@ -79,14 +81,23 @@ export function registerProvision(program: Command, ctx: CliContext): void {
             ...(o.tags ? { tags: o.tags.split(',') } : {}),
           });
           results.push(r);
-          if (r.enrolled.length)
+          if (r.enrolled.length && o.check)
+            out.err(
+              `check mode: a TOTP secret would be enrolled for ${r.enrolled.join(', ')} on ${environment}.`,
+            );
+          else if (r.enrolled.length)
             out.err(
               `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin scans their own code once with ` +
                 `\`crvs secrets totp ${environment} <admin> --qr\` (or reads the otpauth URI without --qr).`,
             );
           if (!o.json) {
             out.out(renderTable(['HOST', 'OK', 'CHANGED', 'FAILED', 'SKIPPED'], summaryRows(r.stats)));
-            out.out(`${environment}: provisioned in ${Math.round(r.ms / 1000)} s\n`);
+            const seconds = Math.round(r.ms / 1000);
+            out.out(
+              o.check
+                ? `${environment}: checked in ${seconds} s, ${changes(r.stats)} change(s) would be made, nothing was changed\n`
+                : `${environment}: provisioned in ${seconds} s\n`,
+            );
           }
         }
         if (o.json)
@@ -94,6 +105,7 @@ export function registerProvision(program: Command, ctx: CliContext): void {
             JSON.stringify(
               results.map(({ environment, stats, connectedAs, ms }) => ({
                 environment,
+                ...(o.check ? { check: true } : {}),
                 stats,
                 connectedAs,
                 ms,

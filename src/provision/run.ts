@@ -135,6 +135,20 @@ export async function provision(
     }),
   );
 
+  // A check run compares what crvs provisioned with the spec. On a server never provisioned, Ansible's check mode
+  // cannot predict much (packages are not installed, so their services and files do not exist yet): refuse
+  // rather than print a misleading dry run.
+  if (o.check) {
+    const fresh = env.servers.filter((s) => connectAs[s.name] !== AUTOMATION_USER).map((s) => s.name);
+    if (fresh.length)
+      throw new CrvsError(
+        'E_CHECK_UNPROVISIONED',
+        `--check compares provisioned servers with the spec, and ${fresh.join(', ')} ${fresh.length > 1 ? 'do' : 'does'} ` +
+          `not answer as ${AUTOMATION_USER} yet: never provisioned (everything would change), or unreachable`,
+        { hint: `provision first: crvs provision ${o.environment}; or see why it is unreachable` },
+      );
+  }
+
   // TOTP: one secret per present admin, kept in the environment's encrypted store.
   const store = new SecretStore(run.exec, storePath(o.specFile, o.environment), o.environment);
   const secrets = await store.load(o.identity);

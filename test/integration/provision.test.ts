@@ -99,6 +99,32 @@ describe('provisioning the lab', () => {
     });
   });
 
+  it('--check names the drift and changes nothing; the next run repairs it; a Swarm cluster checks clean', () => {
+    const onQa = (command: string) =>
+      spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'sh', '-c', command], { encoding: 'utf8' }).stdout.trim();
+    onQa('echo tampered > /etc/issue.net && chmod 0755 /home/admin');
+    const check = crvsBin(['provision', 'qa', '--check', '--json', '--spec', lab.spec], { env: env() });
+    expect(check.status).toBe(0);
+    const [checked] = JSON.parse(check.stdout) as (Result & { check: boolean })[];
+    expect(checked?.check).toBe(true);
+    expect(checked?.stats['qa-1']).toMatchObject({ changed: 2, failures: 0, unreachable: 0 });
+    expect(check.stderr).toContain('qa-1: changed Write the legal notice of console and network logins');
+    expect(check.stderr).toContain('qa-1: changed Keep every home directory closed to other users');
+    expect(onQa('cat /etc/issue.net; stat -c %a /home/admin')).toBe('tampered\n755');
+
+    const [repaired] = provision(lab.spec, 'qa');
+    expect(repaired?.stats['qa-1']).toMatchObject({ changed: 2, failures: 0 });
+    expect(onQa('grep -c tampered /etc/issue.net; stat -c %a /home/admin')).toBe('0\n750');
+
+    const cluster = crvsBin(['provision', 'production', '--check', '--json', '--spec', lab.spec], {
+      env: env(),
+    });
+    expect(cluster.status).toBe(0);
+    const [production] = JSON.parse(cluster.stdout) as Result[];
+    expect(production?.stats['prod-1']).toMatchObject({ changed: 0, failures: 0 });
+    expect(production?.stats['prod-2']).toMatchObject({ changed: 0, failures: 0 });
+  });
+
   it('provisions through the jump host when the spec says bastion: every SSH login comes from it', () => {
     const spec = join(lab.dir, 'crvs-bastion.yaml');
     writeFileSync(spec, readFileSync(lab.spec, 'utf8').replace('method: direct', 'method: bastion'));
