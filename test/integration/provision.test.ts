@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,36 @@ function probe(from: string, address: string, port: number): string {
   ]);
   const code = r.stdout.trim().split('\n').pop();
   return code === '0' ? 'open' : code === '124' ? 'filtered' : 'refused';
+}
+
+/** A minimal SMTP receiver (greeting, 250 to every command, DATA until the lone dot): each message's text. */
+function smtpSink(onMail: (message: string) => void): NetServer {
+  return createNetServer((socket) => {
+    let buffer = '';
+    let inData = false;
+    socket.write('220 sink ESMTP\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      for (;;) {
+        if (inData) {
+          const end = buffer.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          onMail(buffer.slice(0, end + 2));
+          buffer = buffer.slice(end + 5);
+          inData = false;
+          socket.write('250 queued\r\n');
+          continue;
+        }
+        const eol = buffer.indexOf('\r\n');
+        if (eol < 0) return;
+        const verb = buffer.slice(0, 4).toUpperCase();
+        buffer = buffer.slice(eol + 2);
+        if (verb === 'QUIT') return void socket.end('221 bye\r\n');
+        inData = verb === 'DATA';
+        socket.write(inData ? '354 end with a lone dot\r\n' : '250 ok\r\n');
+      }
+    });
+  });
 }
 
 beforeAll(() => {
@@ -209,43 +240,64 @@ describe('provisioning the lab', () => {
     unbanAll(lab.servers);
   });
 
-  it('alerts on every SSH login: who, from where, on which server', async () => {
-    const received: Record<string, string>[] = [];
-    const server = createServer((req, res) => {
+  it('alerts on every SSH login by webhook, Slack and email: who, from where, on which server', async () => {
+    const posts: { path: string; body: Record<string, string> }[] = [];
+    const http = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => {
         body += c;
       });
       req.on('end', () => {
-        received.push(JSON.parse(body) as Record<string, string>);
+        posts.push({ path: req.url ?? '', body: JSON.parse(body) as Record<string, string> });
         res.end('ok');
       });
     });
-    await new Promise<void>((r) => server.listen(0, '10.77.0.1', r));
-    const port = (server.address() as { port: number }).port;
+    const mails: string[] = [];
+    const smtp = smtpSink((m) => mails.push(m));
+    await new Promise<void>((r) => http.listen(0, '10.77.0.1', r));
+    await new Promise<void>((r) => smtp.listen(0, '10.77.0.1', r));
+    const port = (http.address() as AddressInfo).port;
+    const smtpPort = (smtp.address() as AddressInfo).port;
     try {
+      // The lab spec with a Slack webhook and its SMTP relay on this test's receivers.
+      const spec = join(lab.dir, 'crvs-alerts.yaml');
+      const text = readFileSync(lab.spec, 'utf8');
+      const changed = text
+        .replace(/host: mail\.lab\.crvs\.test\n(\s+)port: 25/, `host: 10.77.0.1\n$1port: ${smtpPort}`)
+        .replace(/( +)webhookSecret: ALERT_WEBHOOK_URL/, '$&\n$1slackWebhookSecret: SLACK_WEBHOOK_URL');
+      expect(changed).toContain(`host: 10.77.0.1\n  port: ${smtpPort}\n`);
+      expect(changed).toContain('  slackWebhookSecret: SLACK_WEBHOOK_URL\n');
+      writeFileSync(spec, changed);
       const store = new SecretStore(new ProcessExecutor(), storePath(lab.spec, 'qa'), 'qa');
       const secrets = await store.load(identity);
-      secrets.set('ALERT_WEBHOOK_URL', {
-        value: sensitive(`http://10.77.0.1:${port}/alerts`),
-        setAt: new Date().toISOString(),
-      });
+      const setAt = new Date().toISOString();
+      secrets.set('ALERT_WEBHOOK_URL', { value: sensitive(`http://10.77.0.1:${port}/alerts`), setAt });
+      secrets.set('SLACK_WEBHOOK_URL', { value: sensitive(`http://10.77.0.1:${port}/slack`), setAt });
       const keys = [readFileSync(`${identity}.pub`, 'utf8').trim()];
       await store.save(secrets, keys);
-      provision(lab.spec, 'qa');
-      received.length = 0;
+      provision(spec, 'qa');
+      posts.length = 0;
+      mails.length = 0;
       expect(sshAs('ops', 'qa-1', 'true', ['-o', 'BatchMode=yes']).status).toBe(0);
-      for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 200));
-      expect(received[0]).toMatchObject({
+      for (let i = 0; i < 75 && (posts.length < 2 || mails.length < 1); i++)
+        await new Promise((r) => setTimeout(r, 200));
+      const line = 'SSH login: ops from 10.77.0.1 on qa-1 (qa)';
+      expect(posts.find((p) => p.path === '/alerts')?.body).toEqual({
         event: 'ssh-login',
         user: 'ops',
         source: '10.77.0.1',
         server: 'qa-1',
         environment: 'qa',
-        text: 'SSH login: ops from 10.77.0.1 on qa-1 (qa)',
+        text: line,
       });
+      expect(posts.find((p) => p.path === '/slack')?.body).toEqual({ text: line });
+      expect(mails).toHaveLength(1);
+      expect(mails[0]).toMatch(new RegExp(`^Subject: ${line.replace(/[().]/g, '\\$&')}\r$`, 'm'));
+      expect(mails[0]).toMatch(/^To: ops@lab\.crvs\.test\r$/m);
+      expect(mails[0]).toMatch(/^From: noreply@lab\.crvs\.test\r$/m);
     } finally {
-      server.close();
+      http.close();
+      smtp.close();
     }
   });
 
