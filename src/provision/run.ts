@@ -152,6 +152,15 @@ export async function provision(
   // TOTP: one secret per present admin, kept in the environment's encrypted store.
   const store = new SecretStore(run.exec, storePath(o.specFile, o.environment), o.environment);
   const secrets = await store.load(o.identity);
+  // The spec says where login alerts go; a store without that value would silently send them nowhere.
+  const unset = [spec.alerts.webhookSecret, spec.alerts.slackWebhookSecret].filter(
+    (n): n is string => n !== undefined && !secrets.has(n),
+  );
+  if (unset.length)
+    run.progress(
+      `warning: ${unset.join(', ')} not in the ${o.environment} secrets store: SSH logins on ${o.environment} ` +
+        `are not posted there (crvs secrets init ${o.environment})`,
+    );
   const enrolled: string[] = [];
   const totp: Record<string, string> = {};
   if (totpRequired(spec, o.environment)) {

@@ -167,7 +167,13 @@ function fromSpec(spec: Spec): SecretDef[] {
   return out;
 }
 
-export function catalogue(spec: Spec): SecretDef[] {
+/**
+ * What an environment's store holds. The backup server and the jump host run no stack: their store only holds
+ * where their SSH login alerts go.
+ */
+export function catalogue(spec: Spec, environment?: string): SecretDef[] {
+  if (environment === 'backup' || environment === 'jump')
+    return fromSpec(spec).filter((d) => d.consumers.includes('alerts'));
   const preset = spec.stack.preset === 'demo' ? DEMO : OPENCRVS;
   const names = new Set(preset.map((d) => d.name));
   return [...preset, ...fromSpec(spec).filter((d) => !names.has(d.name))];
