@@ -48,7 +48,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         ...ctx.io.env,
         CRVS_IDENTITY: join(dir, 'id_ed25519'),
         CRVS_LAB_DIR: dir,
-        // The lab has no alert receiver of a country's own; alerts go to the lab services host.
+        // The lab has no receiver of a country's own: every server's alerts go to the lab's (crvs lab alerts).
         CRVS_SECRET_ALERT_WEBHOOK_URL:
           ctx.io.env.CRVS_SECRET_ALERT_WEBHOOK_URL ?? 'http://10.77.0.2:9000/alerts',
       };
@@ -71,7 +71,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       };
       await step('the lab', ['lab', 'up', '--dir', dir]);
       // Secrets first: provisioning reads the alert webhook from the environment's store.
-      for (const e of APP_ENVIRONMENTS) await step(`secrets of ${e}`, ['secrets', 'init', e, '--spec', spec]);
+      for (const e of ALL_ENVIRONMENTS) await step(`secrets of ${e}`, ['secrets', 'init', e, '--spec', spec]);
       await step('provision every environment', ['provision', ...ALL_ENVIRONMENTS, '--spec', spec]);
       for (const e of APP_ENVIRONMENTS) {
         await step(`deploy ${e}`, ['deploy', e, '--spec', spec]);
@@ -97,7 +97,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       }
       out.out(`\n${renderTable(['ENVIRONMENT', 'ADDRESS', 'VERSION', 'HEALTH', 'DATA'], rows)}`);
       out.out(
-        `\nThe lab spec is ${spec}. Try: crvs lab status; crvs deploy log production --spec ${spec} --identity ${env.CRVS_IDENTITY}`,
+        `\nThe lab spec is ${spec}. Try: crvs lab status; crvs lab alerts (every SSH login, as the staff would be told); ` +
+          `crvs deploy log production --spec ${spec} --identity ${env.CRVS_IDENTITY}`,
       );
       if (rows.some((r) => r[3] !== 'ready')) throw new CrvsError('E_DEMO', 'an environment is not healthy');
     });

@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CrvsError } from '../errors.js';
-import { labDown, labShape, labStart, labStatus, labStop } from '../lab/ops.js';
+import { alertText, labAlerts, labDown, labShape, labStart, labStatus, labStop } from '../lab/ops.js';
 import { DEFAULT_LAB_DIR, labPaths, readLabState } from '../lab/state.js';
 import { DEFAULT_LAB_NAME } from '../lab/topology.js';
 import { labUp } from '../lab/up.js';
@@ -30,6 +30,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
         ['crvs lab ssh prod-1', 'open a shell on a lab server'],
         ['crvs lab shape --rate 10mbit', "rehearse the seed's minimum link"],
         ['crvs lab stop prod-2', 'simulate a server failure'],
+        ['crvs lab alerts', 'the SSH login alerts the lab received'],
         ['crvs lab down', 'remove everything the lab created'],
       ),
     );
@@ -194,6 +195,44 @@ export function registerLab(program: Command, ctx: CliContext): void {
         await (verb === 'stop' ? labStop(run, paths, server) : labStart(run, paths, server));
       });
   }
+
+  lab
+    .command('alerts')
+    .description(
+      "Alerts the lab's receiver got (it stands in for the country's webhook at http://<services>:9000/): " +
+        'every SSH login of a provisioned server, oldest first.',
+    )
+    .option('--last <n>', 'only the last n alerts', (v) => Number.parseInt(v, 10))
+    .option(...dirFlag)
+    .option('--json', 'print the alerts as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        ['crvs lab alerts', 'who logged in where, as the technical staff would be told'],
+        ['crvs lab alerts --last 5 --json', 'the last five, machine-readable'],
+      ),
+    )
+    .action(async (o: DirOption & { last?: number; json?: boolean }) => {
+      if (o.last !== undefined && !(o.last > 0))
+        throw new CrvsError('E_USAGE', '--last takes a positive number', { exitCode: 2 });
+      const { out, run } = runner(o.json);
+      const all = await labAlerts(run.exec, labPaths(dirOf(o)));
+      const alerts = o.last ? all.slice(-o.last) : all;
+      if (o.json) {
+        out.out(JSON.stringify(alerts, null, 2));
+        return;
+      }
+      if (!alerts.length) {
+        out.out('no alerts received yet (alerts start once servers are provisioned with the lab webhook)');
+        return;
+      }
+      out.out(
+        renderTable(
+          ['RECEIVED', 'FROM', 'PATH', 'ALERT'],
+          alerts.map((a) => [a.received, a.from, a.path, alertText(a)]),
+        ),
+      );
+    });
 
   lab
     .command('down')

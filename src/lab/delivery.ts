@@ -90,13 +90,14 @@ export function servicesDeliveryScript(t: LabTopology): string {
     REGISTRY_CONFIG.trimEnd(),
     'CRVS_LAB_REGISTRY',
     `if cmp -s ${registryConf}.new ${registryConf}; then rm ${registryConf}.new; else mv ${registryConf}.new ${registryConf}; systemctl restart docker-registry.service; fi`,
-    'for unit in docker-registry dnsmasq apt-cacher-ng; do',
+    'for unit in docker-registry dnsmasq apt-cacher-ng crvs-lab-alerts; do',
     '  systemctl is-active --quiet "$unit.service" || systemctl restart "$unit.service"',
     'done',
     'for _ in $(seq 1 60); do',
-    '  (exec 3<>/dev/tcp/127.0.0.1/5000 && exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null && break; sleep 0.5',
+    '  (exec 3<>/dev/tcp/127.0.0.1/5000 && exec 3<>/dev/tcp/127.0.0.1/3142 && exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null && break',
+    '  sleep 0.5',
     'done',
-    'systemctl is-active docker-registry.service dnsmasq.service apt-cacher-ng.service',
+    'systemctl is-active docker-registry.service dnsmasq.service apt-cacher-ng.service crvs-lab-alerts.service',
     '',
   ].join('\n');
 }

@@ -1,6 +1,7 @@
-// Day-two lab operations: status, simulated server failure (stop/start), link shaping, teardown.
+// Day-two lab operations: status, simulated server failure (stop/start), link shaping, alerts received, teardown.
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { CrvsError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
 import {
   containerStart,
@@ -71,6 +72,52 @@ export async function labStatus(
     }),
   );
   return { state, servers };
+}
+
+/** What the lab's alert receiver (lab/images/services/crvs-lab-alerts.py) logs for each POST. */
+export interface LabAlert {
+  received: string;
+  from: string;
+  path: string;
+  body: unknown;
+}
+
+export const ALERTS_LOG = '/var/log/crvs-lab/alerts.jsonl';
+
+/** The receiver's log, oldest first. Pure; a line cut short by a concurrent write is skipped. */
+export function parseAlerts(log: string): LabAlert[] {
+  const alerts: LabAlert[] = [];
+  for (const line of log.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      alerts.push(JSON.parse(line) as LabAlert);
+    } catch {
+      // a partial last line
+    }
+  }
+  return alerts;
+}
+
+/** One line of text per alert: the login alert's own text, else the body as JSON. */
+export function alertText(a: LabAlert): string {
+  const body = a.body as { text?: unknown } | string | null;
+  if (typeof body === 'string') return body;
+  return typeof body?.text === 'string' ? body.text : JSON.stringify(body);
+}
+
+export async function labAlerts(exec: Executor, paths: LabPaths): Promise<LabAlert[]> {
+  const state = await readLabState(paths);
+  const container = state.topology.services.container;
+  const r = await exec.run({
+    argv: ['docker', 'exec', container, 'sh', '-c', `test ! -e ${ALERTS_LOG} || cat ${ALERTS_LOG}`],
+    allowFailure: true,
+    description: 'read the alerts the lab received',
+  });
+  if (r.code !== 0)
+    throw new CrvsError('E_LAB_SERVICES', `cannot read the alert log in ${container}: ${r.stderr.trim()}`, {
+      hint: 'is the lab up? crvs lab up (it also replaces a services container older than the receiver)',
+    });
+  return parseAlerts(r.stdout);
 }
 
 export async function labStop(run: LabRun, paths: LabPaths, server: string): Promise<void> {

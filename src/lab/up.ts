@@ -16,6 +16,7 @@ import {
   execScript,
   networkCreate,
   networkInspect,
+  removeContainers,
   runServer,
   runServices,
   servicesVolumes,
@@ -98,17 +99,27 @@ async function ensureNetwork(run: LabRun, t: LabTopology): Promise<boolean> {
 }
 
 /** Creates the container when missing, starts it when stopped. Returns 'created' | 'started' | undefined. */
+/**
+ * Creates the container if missing, starts it if stopped. With `image`, a container running another image is
+ * replaced: only for stateless containers whose data lives in named volumes (the lab services), never a server.
+ */
 async function ensureContainer(
   run: LabRun,
   container: string,
   create: () => Promise<void>,
-): Promise<'created' | 'started' | undefined> {
+  image?: string,
+): Promise<'created' | 'replaced' | 'started' | undefined> {
   const found = await run.exec.run(containerInspect(container));
   if (found.code !== 0) {
     await create();
     return 'created';
   }
-  const info = JSON.parse(found.stdout) as { State: { Running: boolean } };
+  const info = JSON.parse(found.stdout) as { State: { Running: boolean }; Config: { Image: string } };
+  if (image && info.Config.Image !== image) {
+    await run.exec.run(removeContainers([container]));
+    await create();
+    return 'replaced';
+  }
   if (info.State.Running) return undefined;
   await run.exec.run(containerStart(container));
   return 'started';
@@ -182,12 +193,17 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
     if (await ensureImage(run, recipe, options.mirror)) created.push(recipe.tag);
   if (await ensureNetwork(run, t)) created.push(t.network.name);
 
-  const services = await ensureContainer(run, t.services.container, async () => {
-    for (const volume of Object.values(servicesVolumes(t))) await run.exec.run(volumeCreate(t, volume));
-    await run.exec.run(runServices(t, recipes.services.tag));
-  });
+  const services = await ensureContainer(
+    run,
+    t.services.container,
+    async () => {
+      for (const volume of Object.values(servicesVolumes(t))) await run.exec.run(volumeCreate(t, volume));
+      await run.exec.run(runServices(t, recipes.services.tag));
+    },
+    recipes.services.tag,
+  );
   if (services) run.progress(`lab services ${services} at ${t.services.address}`);
-  if (services === 'created') created.push(t.services.container);
+  if (services === 'created' || services === 'replaced') created.push(t.services.container);
   await run.exec.run(
     execScript(t.services.container, servicesDeliveryScript(t), 'configure registry, DNS and apt cache'),
   );

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { crvsBin, ensureDefaultLab } from './helpers/lab.js';
@@ -39,5 +40,31 @@ describe('crvs demo (the main job)', () => {
       expect(stats.status).toBe(200);
       expect(stats.body).toMatchObject({ offices: 4, users: 5 });
     }
+    // Every server alerts, those that run no stack too: a login on each reaches the lab's receiver.
+    for (const server of ['backup-1', 'jump-1']) {
+      const login = spawnSync('ssh', [
+        '-F',
+        lab.sshConfig,
+        '-l',
+        'crvs',
+        '-o',
+        'BatchMode=yes',
+        server,
+        'true',
+      ]);
+      expect(login.status).toBe(0);
+    }
+    const from = (server: string) => lab.servers.find((s) => s.name === server)?.address;
+    let alerts: { from: string; body: { server?: string; user?: string; source?: string } }[] = [];
+    for (let i = 0; i < 30; i++) {
+      alerts = JSON.parse(crvsBin(['lab', 'alerts', '--json']).stdout);
+      if (['backup-1', 'jump-1'].every((s) => alerts.some((a) => a.body.server === s))) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    for (const server of ['backup-1', 'jump-1'])
+      expect(alerts.find((a) => a.body.server === server && a.body.user === 'crvs')).toMatchObject({
+        from: from(server),
+        body: { source: '10.77.0.1' },
+      });
   });
 });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,30 @@ describe('the default lab', () => {
       'registry',
       'apt',
     ]);
+  });
+
+  it("receives what a server posts to the lab's alert receiver; crvs lab alerts shows it", () => {
+    const lab = ensureDefaultLab();
+    const login = ssh(lab.sshConfig, 'qa-1', 'true').status === 0 ? [] : ['-l', 'crvs'];
+    const marker = `lab-test-${randomBytes(6).toString('hex')}`;
+    // bash's /dev/tcp: a delivered server has no HTTP client.
+    const post =
+      `b='{"text":"${marker}"}'; exec 3<>/dev/tcp/10.77.0.2/9000 && ` +
+      `printf 'POST /lab-test HTTP/1.0\\r\\nContent-Type: application/json\\r\\nContent-Length: %s\\r\\n\\r\\n%s' "\${#b}" "$b" >&3 && ` +
+      'head -1 <&3';
+    expect(ssh(lab.sshConfig, 'qa-1', post, login).stdout.trim()).toBe('HTTP/1.0 204 No Content');
+    const alerts = JSON.parse(crvsBin(['lab', 'alerts', '--json']).stdout) as Record<string, unknown>[];
+    expect(alerts.filter((a) => a.path === '/lab-test' && JSON.stringify(a.body).includes(marker))).toEqual([
+      {
+        received: expect.stringMatching(/^\d{4}-/),
+        from: '10.77.0.11',
+        path: '/lab-test',
+        body: { text: marker },
+      },
+    ]);
+    expect(crvsBin(['lab', 'alerts', '--last', '1']).stdout).toMatch(
+      new RegExp(`^RECEIVED +FROM +PATH +ALERT\n[-s]+\nS+ +10.77.0.11 +/lab-test +${marker}\n$`),
+    );
   });
 });
 
