@@ -36,7 +36,9 @@ export async function waitForPort(address: string, port: number, what: string, s
     await sleep(1000);
   }
   throw new CrvsError('E_LAB_SSH', `${what} does not listen on ${address}:${port} after ${seconds} s`, {
-    hint: 'see: crvs lab status',
+    hint:
+      'see: crvs lab status. A provisioned server also refuses this host for an hour after repeated failed ' +
+      'logins (fail2ban); lift that from inside: docker exec <container> fail2ban-client unban --all',
   });
 }
 

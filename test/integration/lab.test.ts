@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crvsBin, ensureDefaultLab, root, ssh } from './helpers/lab.js';
+import { crvsBin, ensureDefaultLab, loginArgs, root, ssh } from './helpers/lab.js';
 
 const docker = (...args: string[]) => spawnSync('docker', args, { encoding: 'utf8' }).stdout.trim();
 
@@ -22,8 +22,7 @@ describe('the default lab', () => {
     for (const s of lab.servers) {
       // The delivered account takes the lab key until provisioning locks it out; the automation user after.
       const command = 'hostname; ip -4 -o addr show dev eth0; sudo systemctl is-system-running';
-      let r = ssh(lab.sshConfig, s.name, command);
-      if (r.status === 255) r = ssh(lab.sshConfig, s.name, command, ['-l', 'crvs']);
+      const r = ssh(lab.sshConfig, s.name, command, loginArgs(s));
       expect(r.stderr).toBe('');
       const [hostname, addr, systemd] = r.stdout.trim().split('\n');
       expect(hostname).toBe(s.name);
@@ -46,7 +45,7 @@ describe('the default lab', () => {
 
   it('answers DNS for the lab domain and serves the registry and the apt cache', () => {
     const lab = ensureDefaultLab();
-    const login = ssh(lab.sshConfig, 'qa-1', 'true').status === 0 ? [] : ['-l', 'crvs'];
+    const login = loginArgs({ container: 'crvs-lab-qa-1' });
     const r = ssh(
       lab.sshConfig,
       'qa-1',
@@ -66,7 +65,7 @@ describe('the default lab', () => {
 
   it("receives what a server posts to the lab's alert receiver; crvs lab alerts shows it", () => {
     const lab = ensureDefaultLab();
-    const login = ssh(lab.sshConfig, 'qa-1', 'true').status === 0 ? [] : ['-l', 'crvs'];
+    const login = loginArgs({ container: 'crvs-lab-qa-1' });
     const marker = `lab-test-${randomBytes(6).toString('hex')}`;
     // bash's /dev/tcp: a delivered server has no HTTP client.
     const post =

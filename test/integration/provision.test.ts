@@ -139,8 +139,12 @@ describe('provisioning the lab', () => {
     const [checked] = JSON.parse(check.stdout) as (Result & { check: boolean })[];
     expect(checked?.check).toBe(true);
     expect(checked?.stats['qa-1']).toMatchObject({ changed: 2, failures: 0, unreachable: 0 });
-    expect(check.stderr).toContain('qa-1: changed Write the legal notice of console and network logins');
-    expect(check.stderr).toContain('qa-1: changed Keep every home directory closed to other users');
+    expect(check.stderr).toContain(
+      'qa-1: changed crvs_base : Write the legal notice of console and network logins',
+    );
+    expect(check.stderr).toContain(
+      'qa-1: changed crvs_base : Keep every home directory closed to other users',
+    );
     expect(onQa('cat /etc/issue.net; stat -c %a /home/admin')).toBe('tampered\n755');
 
     const [repaired] = provision(lab.spec, 'qa');

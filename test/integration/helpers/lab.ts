@@ -2,6 +2,7 @@
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_LAB_NAME, LAB_LABEL } from '../../../src/lab/topology.js';
 import { packagePath } from '../../../src/paths.js';
 
 export const root = packagePath();
@@ -35,6 +36,16 @@ export interface LabInfo {
 
 /** Brings the default lab up (idempotent: fast when it already runs) and describes it. */
 export function ensureDefaultLab(): LabInfo {
+  // A ban left by an earlier file's failed logins (some tests fail logins on purpose) must not cascade.
+  const running = spawnSync('docker', ['ps', '-q', '--filter', `label=${LAB_LABEL}=${DEFAULT_LAB_NAME}`], {
+    encoding: 'utf8',
+  });
+  unbanAll(
+    running.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((container) => ({ container })),
+  );
   const r = crvsBin(['lab', 'up', '--json']);
   if (r.status !== 0) throw new Error(`crvs lab up failed (${r.status}):\n${r.stderr}`);
   const state = JSON.parse(r.stdout) as {
@@ -48,6 +59,16 @@ export function ensureDefaultLab(): LabInfo {
     sshConfig: state.sshConfig,
     servers: state.topology.servers,
   };
+}
+
+/**
+ * How to log in to a lab server without a failed attempt (fail2ban counts those): the automation user once
+ * provisioning created it, the delivered admin account before.
+ */
+export function loginArgs(server: Pick<LabInfo['servers'][number], 'container'>): string[] {
+  return spawnSync('docker', ['exec', server.container, 'id', '-u', 'crvs']).status === 0
+    ? ['-l', 'crvs']
+    : [];
 }
 
 /** ssh with the lab's client config; never a shell on our side, the remote command is one argument. */
@@ -65,7 +86,7 @@ export const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'u
  * Tests that prove logins are refused trip fail2ban on purpose; lift the bans (from inside the containers, as
  * the lab's operator) so that the next test can log in.
  */
-export function unbanAll(servers: LabInfo['servers']): void {
+export function unbanAll(servers: Pick<LabInfo['servers'][number], 'container'>[]): void {
   for (const s of servers)
     spawnSync('docker', ['exec', s.container, 'sh', '-c', 'fail2ban-client unban --all 2>/dev/null || true']);
 }
