@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { crvsBin, ensureDefaultLab } from './helpers/lab.js';
+import { crvsBin, ensureDefaultLab, ssh } from './helpers/lab.js';
 
 function getJson(host: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -42,16 +41,7 @@ describe('crvs demo (the main job)', () => {
     }
     // Every server alerts, those that run no stack too: a login on each reaches the lab's receiver.
     for (const server of ['backup-1', 'jump-1']) {
-      const login = spawnSync('ssh', [
-        '-F',
-        lab.sshConfig,
-        '-l',
-        'crvs',
-        '-o',
-        'BatchMode=yes',
-        server,
-        'true',
-      ]);
+      const login = ssh(lab.sshConfig, server, 'true', ['-l', 'crvs']);
       expect(login.status).toBe(0);
     }
     const from = (server: string) => lab.servers.find((s) => s.name === server)?.address;
