@@ -98,7 +98,6 @@ async function ensureNetwork(run: LabRun, t: LabTopology): Promise<boolean> {
   return true;
 }
 
-/** Creates the container when missing, starts it when stopped. Returns 'created' | 'started' | undefined. */
 /**
  * Creates the container if missing, starts it if stopped. With `image`, a container running another image is
  * replaced: only for stateless containers whose data lives in named volumes (the lab services), never a server.

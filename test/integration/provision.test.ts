@@ -75,6 +75,13 @@ function probe(from: string, address: string, port: number): string {
   return code === '0' ? 'open' : code === '124' ? 'filtered' : 'refused';
 }
 
+/** A command run as root inside qa-1 (as the lab's operator, not over SSH); its output, trimmed. */
+function onQa(command: string): string {
+  return spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'sh', '-c', command], {
+    encoding: 'utf8',
+  }).stdout.trim();
+}
+
 /** A minimal SMTP receiver (greeting, 250 to every command, DATA until the lone dot): each message's text. */
 function smtpSink(onMail: (message: string) => void): NetServer {
   return createNetServer((socket) => {
@@ -131,8 +138,6 @@ describe('provisioning the lab', () => {
   });
 
   it('--check names the drift and changes nothing; the next run repairs it; a Swarm cluster checks clean', () => {
-    const onQa = (command: string) =>
-      spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'sh', '-c', command], { encoding: 'utf8' }).stdout.trim();
     onQa('echo tampered > /etc/issue.net && chmod 0755 /home/admin');
     const check = crvsBin(['provision', 'qa', '--check', '--json', '--spec', lab.spec], { env: env() });
     expect(check.status).toBe(0);
@@ -163,9 +168,7 @@ describe('provisioning the lab', () => {
   it('provisions through the jump host when the spec says bastion: every SSH login comes from it', () => {
     const spec = join(lab.dir, 'crvs-bastion.yaml');
     writeFileSync(spec, readFileSync(lab.spec, 'utf8').replace('method: direct', 'method: bastion'));
-    const onQa = (command: string) =>
-      spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'sh', '-c', command], { encoding: 'utf8' }).stdout;
-    const since = onQa('date +%s').trim();
+    const since = onQa('date +%s');
     const [result] = provision(spec, 'qa');
     expect(result?.stats['qa-1']?.failures).toBe(0);
     const sources = onQa(`journalctl -u ssh.service --since @${since} -o cat`)
