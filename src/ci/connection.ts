@@ -1,6 +1,6 @@
 // How a GitHub-hosted runner reaches the servers, per `connection` in the spec. Each recipe adds system packages
 // to the install step, steps before crvs runs (connect) and `if: always()` steps after it (disconnect).
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import { expr, type Step, script } from './steps.js';
 
 export interface ConnectionRecipe {

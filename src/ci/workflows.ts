@@ -6,7 +6,7 @@
 // - the job runs in the GitHub environment named after the crvs environment, so protection rules there
 //   (required reviewers on production) gate the run before any secret is handed out.
 import { Document } from 'yaml';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import { connectionRecipe } from './connection.js';
 import { expr, type Step, script } from './steps.js';
 

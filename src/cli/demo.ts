@@ -77,7 +77,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         await step(`deploy ${e}`, ['deploy', e, '--spec', spec]);
         await step(`seed ${e}`, ['seed', e, '--spec', spec], (s) => s.includes('already seeded'));
       }
-      const { loadSpec } = await import('../spec/load.js');
+      const { loadSpec } = await import('../config/load.js');
       const { spec: lab } = await loadSpec(spec);
       const rows: string[][] = [];
       for (const e of APP_ENVIRONMENTS) {

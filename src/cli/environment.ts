@@ -6,7 +6,7 @@ import { defaultKnownHosts, managerFor } from '../deploy/target.js';
 import { ProcessExecutor } from '../remote/executor.js';
 import { type Output, paint } from '../report/output.js';
 import { defaultIdentity } from '../secrets/store.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec } from '../config/load.js';
 import type { CliContext } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 

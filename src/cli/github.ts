@@ -16,7 +16,7 @@ import { ProcessExecutor } from '../remote/executor.js';
 import { openStore } from '../secrets/manage.js';
 import { Sensitive } from '../secrets/sensitive.js';
 import { defaultIdentity } from '../secrets/store.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec } from '../config/load.js';
 import { type CliContext, examples } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 import { VERSION } from './version.js';

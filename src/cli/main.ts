@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CrvsError, type ExitCode, SpecInvalidError } from '../errors.js';
 import { paint } from '../report/output.js';
-import { formatProblem } from '../spec/load.js';
+import { formatProblem } from '../config/load.js';
 import { registerCi } from './ci.js';
 import { type CliContext, type CliIO, defaultIO, examples, makeContext } from './context.js';
 import { registerDemo } from './demo.js';

@@ -6,7 +6,7 @@ import { ProcessExecutor } from '../remote/executor.js';
 import { paint } from '../report/output.js';
 import { renderTable } from '../report/table.js';
 import { defaultIdentity } from '../secrets/store.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec } from '../config/load.js';
 import { type CliContext, examples } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 

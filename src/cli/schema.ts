@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { renderJsonSchema } from '../spec/json-schema.js';
-import { renderReference } from '../spec/reference.js';
+import { renderJsonSchema } from '../config/json-schema.js';
+import { renderReference } from '../config/reference.js';
 import { type CliContext, examples } from './context.js';
 
 export function registerSchema(program: Command, ctx: CliContext): void {

@@ -18,7 +18,7 @@ import {
 } from '../secrets/manage.js';
 import { defaultIdentity } from '../secrets/store.js';
 import { otpauthUri } from '../secrets/totp.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec } from '../config/load.js';
 import { type CliContext, examples } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 

@@ -8,7 +8,7 @@ import { labRecipes } from '../lab/images.js';
 import type { Executor } from '../remote/executor.js';
 import { type Sensitive, sensitive } from '../secrets/sensitive.js';
 import { SecretStore, storePath } from '../secrets/store.js';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import { type AuditEntry, appendAudit, parseAudit, readAudit } from './audit.js';
 import { buildAndPush, demoImages, imageRef, registryHas } from './demo-images.js';
 import { actor, bindSecrets, type DeployResult, deploy } from './deploy.js';

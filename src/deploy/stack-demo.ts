@@ -1,6 +1,6 @@
 // The demo preset rendered for one environment: a compose document for `docker stack deploy`. Pure.
 import { stringify } from 'yaml';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import { type DemoImage, demoImages, imageRef } from './demo-images.js';
 
 export const STACK = 'crvs';

@@ -10,7 +10,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { stringify } from 'yaml';
 import { CrvsError } from '../errors.js';
 import { environmentDomain } from '../lab/dns.js';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 
 type AppEnvironment = NonNullable<Spec['environments']['production']>;
 

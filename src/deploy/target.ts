@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { CrvsError } from '../errors.js';
 import { AUTOMATION_USER, environmentKind, JUMP_USER, proxyJump } from '../provision/inventory.js';
 import { sshArgv } from '../remote/ssh.js';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import type { Manager } from './remote.js';
 
 export interface Connection {

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { CrvsError } from '../errors.js';
 import { environmentDomain } from '../lab/dns.js';
 import type { Sensitive } from '../secrets/sensitive.js';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import type { GithubApi } from './api.js';
 import { sealFor } from './seal.js';
 

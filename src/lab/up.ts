@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import { CrvsError, PreconditionError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
 import { sensitive } from '../secrets/sensitive.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec } from '../config/load.js';
 import {
   containerInspect,
   containerStart,

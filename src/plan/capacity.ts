@@ -1,4 +1,4 @@
-import type { Phase } from '../spec/sections/sizing.js';
+import type { Phase } from '../config/sections/sizing.js';
 import { populationBand, recommendedCluster, type ServerCounts } from './cluster.js';
 import { type DiskEstimate, estimateDisk, type SizingInput } from './sizing.js';
 

@@ -1,5 +1,5 @@
-import type { Spec } from '../spec/schema.js';
-import type { Phase } from '../spec/sections/sizing.js';
+import type { Spec } from '../config/schema.js';
+import type { Phase } from '../config/sections/sizing.js';
 
 export type ServerCounts = Record<'qa' | 'production' | 'staging' | 'backup', number>;
 

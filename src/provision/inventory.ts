@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.js';
 import { quote } from '../remote/combinators.js';
 import { jumpOptions } from '../remote/ssh.js';
-import type { ServerSpec, Spec } from '../spec/schema.js';
+import type { ServerSpec, Spec } from '../config/schema.js';
 
 export const AUTOMATION_USER = 'crvs';
 /** The relay-only user of the jump host (forwarding, no shell); see the crvs_jump role. */

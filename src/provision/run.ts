@@ -13,7 +13,7 @@ import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
 import { ciKeyPath, recipients, SecretStore, storePath } from '../secrets/store.js';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import { type AnsibleEvent, describeEvent, failedHosts, type HostStats, parseEvent } from './events.js';
 import {
   AUTOMATION_USER,

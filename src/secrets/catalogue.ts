@@ -1,6 +1,6 @@
 // Every secret an environment needs, derived from the spec: what the stack preset consumes (generated), what
 // only the country can supply (asked), and per-admin TOTP secrets (generated at provisioning).
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import type { Generator } from './generate.js';
 
 export interface SecretDef {

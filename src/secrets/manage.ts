@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { CrvsError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import { catalogue, type SecretDef } from './catalogue.js';
 import { generate, wellFormed } from './generate.js';
 import { Sensitive, sensitive } from './sensitive.js';

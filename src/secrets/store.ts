@@ -7,7 +7,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CrvsError, PreconditionError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
-import type { Spec } from '../spec/schema.js';
+import type { Spec } from '../config/schema.js';
 import { Sensitive, sensitive } from './sensitive.js';
 
 export interface StoredSecret {

@@ -10,7 +10,7 @@ import { render } from '../../src/deploy/release.js';
 import { catalogue } from '../../src/secrets/catalogue.js';
 import { generate } from '../../src/secrets/generate.js';
 import { forgetSecrets, type Sensitive, sensitive } from '../../src/secrets/sensitive.js';
-import { validateSpecText } from '../../src/spec/load.js';
+import { validateSpecText } from '../../src/config/load.js';
 
 const stackConfig = (compose: string) =>
   spawnSync('docker', ['stack', 'config', '--skip-interpolation', '-c', '-'], {

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ciWorkflows, type GeneratedFile } from '../../../src/ci/workflows.js';
 import { VERSION } from '../../../src/cli/version.js';
-import { validateSpecText } from '../../../src/spec/load.js';
-import type { Spec } from '../../../src/spec/schema.js';
+import { validateSpecText } from '../../../src/config/load.js';
+import type { Spec } from '../../../src/config/schema.js';
 import { crvs } from '../helpers/cli.js';
 import { actionlint } from './actionlint.js';
 

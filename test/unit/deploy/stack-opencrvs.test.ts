@@ -8,8 +8,8 @@ import { envSecretName, renderOpenCrvsStack } from '../../../src/deploy/stack-op
 import { catalogue } from '../../../src/secrets/catalogue.js';
 import { generate } from '../../../src/secrets/generate.js';
 import { forgetSecrets, type Sensitive, sensitive } from '../../../src/secrets/sensitive.js';
-import { validateSpecText } from '../../../src/spec/load.js';
-import type { Spec } from '../../../src/spec/schema.js';
+import { validateSpecText } from '../../../src/config/load.js';
+import type { Spec } from '../../../src/config/schema.js';
 
 interface Service {
   image: string;

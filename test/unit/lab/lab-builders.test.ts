@@ -11,7 +11,7 @@ import { renderSshConfig } from '../../../src/lab/ssh-config.js';
 import { labTopology } from '../../../src/lab/topology.js';
 import { labSpecText } from '../../../src/lab/up.js';
 import { packagePath } from '../../../src/paths.js';
-import { validateSpecText } from '../../../src/spec/load.js';
+import { validateSpecText } from '../../../src/config/load.js';
 
 const templatePath = packagePath('examples', 'lab', 'crvs.yaml');
 const template = readFileSync(templatePath, 'utf8');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { provision } from '../../../src/provision/run.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
-import { validateSpecText } from '../../../src/spec/load.js';
+import { validateSpecText } from '../../../src/config/load.js';
 
 // `crvs provision --check` on servers crvs has or has not provisioned, with a scripted executor (no servers).
 const dir = mkdtempSync(join(tmpdir(), 'crvs-check-'));

@@ -9,8 +9,8 @@ import {
   totpRequired,
 } from '../../../src/provision/inventory.js';
 import { sshArgv } from '../../../src/remote/ssh.js';
-import { validateSpecText } from '../../../src/spec/load.js';
-import type { Spec } from '../../../src/spec/schema.js';
+import { validateSpecText } from '../../../src/config/load.js';
+import type { Spec } from '../../../src/config/schema.js';
 
 /** The lab's spec, optionally reached through its jump host (connection method bastion). */
 function labSpec(method: 'direct' | 'bastion'): Spec {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../../src/secrets/catalogue.js';
-import { validateSpecText } from '../../../src/spec/load.js';
+import { validateSpecText } from '../../../src/config/load.js';
 
 function spec(file: string) {
   const r = validateSpecText(readFileSync(file, 'utf8'));

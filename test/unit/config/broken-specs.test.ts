@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatProblem, validateSpecText } from '../../../src/spec/load.js';
+import { formatProblem, validateSpecText } from '../../../src/config/load.js';
 
 // A valid pilot spec; each case below breaks it in one or more places.
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDQrOxq4kMeJOzLiaQaAGeJCs0ZgMy1KwJ6gwoR4BZFB alice@laptop';
