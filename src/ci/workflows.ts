@@ -5,7 +5,9 @@
 // - nothing from `secrets` or `inputs` is written into a `run:` script; it reaches the shell through `env:`;
 // - the job runs in the GitHub environment named after the crvs environment, so protection rules there
 //   (required reviewers on production) gate the run before any secret is handed out.
+
 import { Document } from 'yaml';
+import { APPLICATION_ENVIRONMENTS, type ApplicationEnvironmentName } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { connectionRecipe } from './connection.js';
 import { expr, type Step, script } from './steps.js';
@@ -32,8 +34,7 @@ export const SYSTEM_PACKAGES = ['ansible', 'age', 'openssh-client'] as const;
 export const KEY_FILE = '$RUNNER_TEMP/crvs-ci-key';
 
 /** Environments a workflow can act on, in order of increasing risk (the first is the form's default). */
-const DEPLOYABLE = ['development', 'qa', 'staging', 'production'] as const;
-type Deployable = (typeof DEPLOYABLE)[number];
+type Deployable = ApplicationEnvironmentName;
 
 interface Command {
   /** File name stem and job id. */
@@ -93,7 +94,7 @@ export function installCommand(version: string, extraPackages: string[] = []): s
 }
 
 export function deployableEnvironments(spec: Spec): Deployable[] {
-  return DEPLOYABLE.filter((name) => spec.environments[name] !== undefined);
+  return APPLICATION_ENVIRONMENTS.filter((name) => spec.environments[name] !== undefined);
 }
 
 /** The workflow files for this spec. A workflow with no environment to act on is left out. */

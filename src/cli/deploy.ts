@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { auditLog, breakLock, deployRelease, dryRun } from '../deploy/release.js';
 import { renderTable } from '../report/table.js';
+import { auditLog, breakLock } from '../usecases/audit.js';
+import { applyRelease, planDeploy, type ReleasePlan } from '../usecases/deploy.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -13,27 +14,28 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       )
       .argument('<environment>', 'production, staging, qa or development')
       .option('--version <version>', 'release to deploy (default: stack.version in the spec)')
-      .option('--dry-run', 'show the stack file diff against what runs; change nothing')
+      .option(
+        '--dry-run',
+        'show the plan (steps, secrets, stack file diff against what runs); change nothing',
+      )
       .option('--json', 'print the result as JSON'),
   ).addHelpText(
     'after',
     examples(
       ['crvs deploy qa', "deploy the spec's version to qa"],
       ['crvs deploy production --version v1.9.1', 'a given release'],
-      ['crvs deploy qa --dry-run', 'the diff against what runs'],
+      ['crvs deploy qa --dry-run', 'the plan: what would be done, and the diff against what runs'],
       ['crvs deploy log production', 'who deployed what, when'],
     ),
   );
   cmd.action(async (environment: string, o: EnvironmentFlags & { version?: string; dryRun?: boolean }) => {
-    const { c, run, out } = await environmentContext(ctx, environment, o);
-    const version = o.version ?? c.spec.stack.version;
+    const { c, fx, out } = await environmentContext(ctx, environment, o);
+    const plan = await planDeploy(fx, c, o.version ?? c.spec.stack.version);
     if (o.dryRun) {
-      const d = await dryRun(run, c, version);
-      if (o.json) out.out(JSON.stringify({ environment, ...d }, null, 2));
-      else out.out(d.diff || `${environment}: ${version} is what runs; deploying it would change nothing`);
+      out.out(o.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan));
       return;
     }
-    const r = await deployRelease(run, c, version);
+    const r = await applyRelease(fx, c, plan);
     if (o.json) {
       out.out(JSON.stringify({ environment, ...r }, null, 2));
       return;
@@ -57,8 +59,8 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       .option('-n, --lines <n>', 'entries to show', '20')
       .option('--json', 'print the entries as JSON'),
   ).action(async (environment: string, o: EnvironmentFlags & { lines: string }) => {
-    const { c, run, out } = await environmentContext(ctx, environment, o);
-    const entries = await auditLog(run, c.manager, Number(o.lines));
+    const { c, fx, out } = await environmentContext(ctx, environment, o);
+    const entries = await auditLog(fx, c, Number(o.lines));
     if (o.json) out.out(JSON.stringify(entries, null, 2));
     else
       out.out(
@@ -75,8 +77,28 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       .description('Break a stale deploy lock (recorded in the audit log).')
       .argument('<environment>', 'environment'),
   ).action(async (environment: string, o: EnvironmentFlags) => {
-    const { c, run, out } = await environmentContext(ctx, environment, o);
-    await breakLock(run, c);
+    const { c, fx, out } = await environmentContext(ctx, environment, o);
+    await breakLock(fx, c);
     out.out(`${environment}: deploy lock removed`);
   });
+}
+
+/** The plan as JSON: the same value apply executes, secret values left out (names and whether each exists). */
+export function planJson(p: ReleasePlan) {
+  return {
+    ...p,
+    build: p.build.map((i) => `${i.repository}:${i.tag}`),
+    secrets: p.secrets.map(({ key, name, exists }) => ({ key, name, exists })),
+  };
+}
+
+export function renderPlan(p: ReleasePlan): string {
+  if (p.diff === '' && p.build.length === 0 && p.secrets.every((s) => s.exists))
+    return `${p.environment}: ${p.version} is what runs; deploying it would change nothing`;
+  const running = p.running ? `running: ${p.running}` : 'nothing running';
+  return [
+    `plan: ${p.action} ${p.version} to ${p.environment} (${running})`,
+    ...p.steps.map((s, i) => `  ${i + 1}. ${s}`),
+    ...(p.diff ? ['', p.diff.trimEnd()] : []),
+  ].join('\n');
 }

@@ -1,12 +1,17 @@
-// Shared by the commands that act on one environment's stack: spec, identity, manager connection, executor.
+// The one way a command builds its context: the spec, the operator's key, the pinned host keys and, for commands
+// on one environment, that environment resolved with its manager.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { EnvironmentContext, ReleaseRun } from '../deploy/release.js';
-import { defaultKnownHosts, managerFor } from '../deploy/target.js';
-import { ProcessExecutor } from '../remote/executor.js';
+import { specPaths } from '../config/environment.js';
+import { loadSpec } from '../config/load.js';
 import { type Output, paint } from '../report/output.js';
 import { defaultIdentity } from '../secrets/store.js';
-import { loadSpec } from '../config/load.js';
+import {
+  applicationContext,
+  type Effects,
+  type EnvironmentContext,
+  type SpecContext,
+} from '../usecases/context.js';
 import type { CliContext } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 
@@ -17,33 +22,42 @@ export interface EnvironmentFlags {
   json?: boolean;
 }
 
-export function environmentOptions(cmd: Command): Command {
+export function environmentOptions(cmd: Command, identityHelp = 'also opens the secrets'): Command {
   return cmd
     .option(SPEC_FLAG, SPEC_HELP)
     .option(
       '--identity <key>',
-      'SSH private key (default: $CRVS_IDENTITY or ~/.ssh/id_ed25519); also opens the secrets',
+      `SSH private key (default: $CRVS_IDENTITY or ~/.ssh/id_ed25519); ${identityHelp}`,
     )
     .option('--known-hosts <file>', 'pinned host keys (default: known_hosts next to the spec)');
 }
 
-export async function environmentContext(
+/** The spec and how to reach its servers, from the flags and the environment. */
+export async function specContext(
   ctx: CliContext,
-  environment: string,
   o: EnvironmentFlags,
-): Promise<{ c: EnvironmentContext; run: ReleaseRun; out: Output }> {
+  progress?: (line: string) => void,
+): Promise<{ s: SpecContext; fx: Effects; out: Output }> {
   const out = ctx.output({ json: o.json ?? false });
   const specFile = specPath(ctx.io, o.spec);
   const { spec } = await loadSpec(specFile);
   const identity = o.identity ? resolve(ctx.io.cwd, o.identity) : defaultIdentity(ctx.io.env);
-  const knownHosts = o.knownHosts ? resolve(ctx.io.cwd, o.knownHosts) : defaultKnownHosts(specFile);
-  const manager = managerFor(spec, environment, { identity, knownHosts });
-  const exec = new ProcessExecutor((e) => {
-    if (ctx.verbose && e.type === 'start') out.err(paint(out, 'dim', `$ ${e.command.argv.join(' ')}`));
-  });
-  return {
-    c: { spec, specFile, environment, identity, manager },
-    run: { exec, progress: (line) => out.err(`${paint(out, 'cyan', `[${environment}]`)} ${line}`) },
-    out,
-  };
+  const knownHosts = o.knownHosts ? resolve(ctx.io.cwd, o.knownHosts) : specPaths(specFile).knownHosts;
+  return { s: { spec, specFile, identity, knownHosts }, fx: ctx.effects(out, progress), out };
+}
+
+/** An application environment of the spec, its manager, and the effects, with progress prefixed by its name. */
+export async function environmentContext(
+  ctx: CliContext,
+  environment: string,
+  o: EnvironmentFlags,
+): Promise<{ c: EnvironmentContext; fx: Effects; out: Output }> {
+  let out: Output | undefined;
+  const {
+    s,
+    fx,
+    out: o2,
+  } = await specContext(ctx, o, (line) => out?.err(`${paint(out, 'cyan', `[${environment}]`)} ${line}`));
+  out = o2;
+  return { c: applicationContext(s, environment), fx, out };
 }

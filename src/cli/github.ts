@@ -1,24 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { PreconditionError, UsageError } from '../errors.js';
-import { GithubApi } from '../github/api.js';
-import {
-  CI_KEY_SECRET,
-  recordPath,
-  renderSync,
-  SYNCABLE,
-  syncEnvironment,
-  variablesFor,
-} from '../github/sync.js';
-import { githubToken } from '../github/token.js';
-import { ProcessExecutor } from '../remote/executor.js';
-import { openStore } from '../secrets/manage.js';
+import { UsageError } from '../errors.js';
+import { CI_KEY_SECRET, renderSync } from '../github/sync.js';
 import { Sensitive } from '../secrets/sensitive.js';
-import { defaultIdentity } from '../secrets/store.js';
-import { loadSpec } from '../config/load.js';
+import { githubSync } from '../usecases/github-sync.js';
 import { type CliContext, examples } from './context.js';
-import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
+import { specContext } from './environment.js';
+import { SPEC_FLAG, SPEC_HELP } from './spec-option.js';
 import { VERSION } from './version.js';
 
 const TOKEN_HELP =
@@ -83,47 +72,14 @@ export function registerGithub(program: Command, ctx: CliContext): void {
       ).concat(TOKEN_HELP),
     )
     .action(async (environment: string, o: SyncFlags) => {
-      const out = ctx.output({ json: o.json ?? false });
-      const specFile = specPath(ctx.io, o.spec);
-      const { spec } = await loadSpec(specFile);
-      if (!spec.environments[environment as keyof typeof spec.environments])
-        throw new UsageError(`the spec has no ${environment} environment`);
-      if (!(SYNCABLE as readonly string[]).includes(environment))
-        throw new UsageError(
-          `${environment} is not an environment CI deploys to`,
-          `sync one of ${SYNCABLE.join(', ')}`,
-        );
-      if (!spec.github)
-        throw new UsageError(
-          `${specFile} has no github section`,
-          'add to crvs.yaml: github: { owner: <organisation>, repository: <configuration repository> }',
-        );
-      const exec = new ProcessExecutor();
+      const { s: sc, fx, out } = await specContext(ctx, o);
       const ciKey = o.ciKey ? await readCiKey(resolve(ctx.io.cwd, o.ciKey)) : undefined;
-      const identity = o.identity ? resolve(ctx.io.cwd, o.identity) : defaultIdentity(ctx.io.env);
-      const store = openStore({ exec, spec, specFile, environment, identity });
-      if (!store.exists())
-        throw new PreconditionError(
-          `${environment} has no secrets store (${store.file})`,
-          `create it first: crvs secrets init ${environment}`,
-        );
-      const secrets = new Map<string, Sensitive<string>>();
-      for (const [name, s] of await store.load(identity)) secrets.set(name, s.value);
-      if (ciKey) secrets.set(CI_KEY_SECRET, ciKey);
-
-      const { token } = await githubToken(ctx.io.env, exec, spec.github.apiUrl);
-      const api = new GithubApi(spec.github, token, `crvs/${VERSION}`);
-      const r = await syncEnvironment(
-        api,
-        {
-          environment,
-          secrets,
-          variables: variablesFor(spec, environment),
-          recordFile: recordPath(specFile, environment),
-          keep: ciKey ? [] : [CI_KEY_SECRET],
-        },
-        { dryRun: o.dryRun ?? false, prune: o.prune ?? false },
-      );
+      const r = await githubSync(fx, sc, environment, {
+        ...(ciKey ? { ciKey } : {}),
+        dryRun: o.dryRun ?? false,
+        prune: o.prune ?? false,
+        userAgent: `crvs/${VERSION}`,
+      });
       out.out(o.json ? JSON.stringify(r, null, 2) : renderSync(r));
     });
 }

@@ -1,12 +1,11 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CrvsError } from '../errors.js';
+import { CrvsError, NotFoundError, UsageError } from '../errors.js';
 import { alertText, labAlerts, labDown, labShape, labStart, labStatus, labStop } from '../lab/ops.js';
 import { DEFAULT_LAB_DIR, labPaths, readLabState } from '../lab/state.js';
 import { DEFAULT_LAB_NAME } from '../lab/topology.js';
 import { labUp } from '../lab/up.js';
 import { packagePath } from '../paths.js';
-import { ProcessExecutor } from '../remote/executor.js';
 import { runInteractive } from '../remote/interactive.js';
 import { paint } from '../report/output.js';
 import { renderTable } from '../report/table.js';
@@ -39,13 +38,8 @@ export function registerLab(program: Command, ctx: CliContext): void {
   const shown = (p: string) => relative(ctx.io.cwd, p) || p;
   const runner = (json = false) => {
     const out = ctx.output({ json });
-    const exec = new ProcessExecutor((e) => {
-      if (ctx.verbose && e.type === 'start') out.err(paint(out, 'dim', `$ ${e.command.argv.join(' ')}`));
-    });
-    return {
-      out,
-      run: { exec, progress: (line: string) => out.err(`${paint(out, 'cyan', '[lab]')} ${line}`) },
-    };
+    const fx = ctx.effects(out, (line) => out.err(`${paint(out, 'cyan', '[lab]')} ${line}`));
+    return { out, run: { exec: fx.exec, progress: fx.progress, root: ctx.io.uid === 0 } };
   };
   const dirFlag = ['--dir <path>', 'lab state directory (default: $CRVS_LAB_DIR or .crvs/lab)'] as const;
 
@@ -145,13 +139,15 @@ export function registerLab(program: Command, ctx: CliContext): void {
       const paths = labPaths(dirOf(o));
       const state = await readLabState(paths);
       if (!state.topology.servers.some((s) => s.name === server))
-        throw new CrvsError('E_USAGE', `no lab server "${server}"`, {
-          exitCode: 2,
-          hint: `servers: ${state.topology.servers.map((s) => s.name).join(', ')}`,
-        });
+        throw new NotFoundError(
+          'server',
+          server,
+          `lab ${state.topology.name}`,
+          `servers: ${state.topology.servers.map((s) => s.name).join(', ')}`,
+        );
       const user = o.user ? ['-l', o.user] : [];
       const code = await runInteractive(['ssh', '-F', paths.sshConfig, ...user, server, ...command]);
-      if (code !== 0) throw new CrvsError('E_SSH', `ssh to ${server} exited with ${code}`, { exitCode: 1 });
+      if (code !== 0) throw new CrvsError('E_SSH', `ssh to ${server} exited with ${code}`);
     });
 
   lab
@@ -171,7 +167,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
     )
     .action(async (o: DirOption & { rate?: string; clear?: boolean }) => {
       if (Boolean(o.rate) === Boolean(o.clear))
-        throw new CrvsError('E_USAGE', 'give exactly one of --rate <rate> or --clear', { exitCode: 2 });
+        throw new UsageError('give exactly one of --rate <rate> or --clear');
       const { run } = runner();
       await labShape(run, labPaths(dirOf(o)), o.clear ? undefined : o.rate);
     });
@@ -213,8 +209,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (o: DirOption & { last?: number; json?: boolean }) => {
-      if (o.last !== undefined && !(o.last > 0))
-        throw new CrvsError('E_USAGE', '--last takes a positive number', { exitCode: 2 });
+      if (o.last !== undefined && !(o.last > 0)) throw new UsageError('--last takes a positive number');
       const { out, run } = runner(o.json);
       const all = await labAlerts(run.exec, labPaths(dirOf(o)));
       const alerts = o.last ? all.slice(-o.last) : all;

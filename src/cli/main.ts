@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { formatProblem } from '../config/load.js';
 import { CrvsError, type ExitCode, SpecInvalidError } from '../errors.js';
 import { paint } from '../report/output.js';
-import { formatProblem } from '../config/load.js';
 import { registerCi } from './ci.js';
 import { type CliContext, type CliIO, defaultIO, examples, makeContext } from './context.js';
 import { registerDemo } from './demo.js';
@@ -79,7 +79,7 @@ export function buildProgram(ctx: CliContext): Command {
 /** The one place that turns errors into messages and exit codes: 0 ok, 1 failed, 2 bad input or usage. */
 export async function runMain(argv: string[], io: CliIO = defaultIO()): Promise<ExitCode> {
   const verbose = argv.includes('--verbose');
-  const ctx = makeContext(io, { verbose, color: !argv.includes('--no-color') });
+  const ctx = makeContext(io, { verbose, color: !argv.includes('--no-color') }, runMain);
   const out = ctx.output();
   try {
     await buildProgram(ctx).parseAsync(argv, { from: 'user' });

@@ -1,14 +1,10 @@
-import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HostStats } from '../provision/events.js';
-import { provision } from '../provision/run.js';
-import { ProcessExecutor } from '../remote/executor.js';
 import { paint } from '../report/output.js';
 import { renderTable } from '../report/table.js';
-import { defaultIdentity } from '../secrets/store.js';
-import { loadSpec } from '../config/load.js';
+import { provision } from '../usecases/provision.js';
 import { type CliContext, examples } from './context.js';
-import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
+import { type EnvironmentFlags, environmentOptions, specContext } from './environment.js';
 
 export function summaryRows(stats: Record<string, HostStats>): string[][] {
   return Object.entries(stats).map(([host, s]) => [
@@ -23,16 +19,13 @@ export function summaryRows(stats: Record<string, HostStats>): string[][] {
 const changes = (stats: Record<string, HostStats>) => Object.values(stats).reduce((n, s) => n + s.changed, 0);
 
 export function registerProvision(program: Command, ctx: CliContext): void {
-  program
-    .command('provision')
-    .description('Harden and cluster the servers of environments with the shipped Ansible playbooks.')
-    .argument('<environment...>', 'production, staging, qa, development, backup or jump (several allowed)')
-    .option(SPEC_FLAG, SPEC_HELP)
-    .option(
-      '--identity <key>',
-      'SSH private key to connect with (default: $CRVS_IDENTITY or ~/.ssh/id_ed25519)',
-    )
-    .option('--known-hosts <file>', 'pinned host keys (default: known_hosts next to the spec)')
+  environmentOptions(
+    program
+      .command('provision')
+      .description('Harden and cluster the servers of environments with the shipped Ansible playbooks.')
+      .argument('<environment...>', 'production, staging, qa, development, backup or jump (several allowed)'),
+    'connects with it',
+  )
     .option('--check', 'show what would change on servers already provisioned, change nothing')
     .option('--tags <tags>', 'only run tasks with these Ansible tags (comma-separated)')
     .option('--json', 'print the per-host summary as JSON')
@@ -47,73 +40,49 @@ export function registerProvision(program: Command, ctx: CliContext): void {
         ],
       ),
     )
-    .action(
-      async (
-        environments: string[],
-        o: {
-          spec?: string;
-          identity?: string;
-          knownHosts?: string;
-          check?: boolean;
-          tags?: string;
-          json?: boolean;
-        },
-      ) => {
-        const out = ctx.output({ json: o.json ?? false });
-        const specFile = specPath(ctx.io, o.spec);
-        const { spec } = await loadSpec(specFile);
-        const identity = o.identity ? resolve(ctx.io.cwd, o.identity) : defaultIdentity(ctx.io.env);
-        const knownHosts = o.knownHosts
-          ? resolve(ctx.io.cwd, o.knownHosts)
-          : join(dirname(specFile), 'known_hosts');
-        const exec = new ProcessExecutor((e) => {
-          if (ctx.verbose && e.type === 'start') out.err(paint(out, 'dim', `$ ${e.command.argv.join(' ')}`));
+    .action(async (environments: string[], o: EnvironmentFlags & { check?: boolean; tags?: string }) => {
+      const { s, fx, out } = await specContext(ctx, o);
+      const results = [];
+      for (const environment of environments) {
+        out.err(paint(out, 'bold', `provisioning ${environment}${o.check ? ' (check mode)' : ''}`));
+        const r = await provision(fx, s, {
+          environment,
+          ...(o.check ? { check: true } : {}),
+          ...(o.tags ? { tags: o.tags.split(',') } : {}),
         });
-        const results = [];
-        for (const environment of environments) {
-          out.err(paint(out, 'bold', `provisioning ${environment}${o.check ? ' (check mode)' : ''}`));
-          const r = await provision({ exec, progress: (l) => out.err(l) }, spec, {
-            specFile,
-            environment,
-            identity,
-            knownHosts,
-            ...(o.check ? { check: true } : {}),
-            ...(o.tags ? { tags: o.tags.split(',') } : {}),
-          });
-          results.push(r);
-          if (r.enrolled.length && o.check)
-            out.err(
-              `check mode: a TOTP secret would be enrolled for ${r.enrolled.join(', ')} on ${environment}.`,
-            );
-          else if (r.enrolled.length)
-            out.err(
-              `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin scans their own code once with ` +
-                `\`crvs secrets totp ${environment} <admin> --qr\` (or reads the otpauth URI without --qr).`,
-            );
-          if (!o.json) {
-            out.out(renderTable(['HOST', 'OK', 'CHANGED', 'FAILED', 'SKIPPED'], summaryRows(r.stats)));
-            const seconds = Math.round(r.ms / 1000);
-            out.out(
-              o.check
-                ? `${environment}: checked in ${seconds} s, ${changes(r.stats)} change(s) would be made, nothing was changed\n`
-                : `${environment}: provisioned in ${seconds} s\n`,
-            );
-          }
-        }
-        if (o.json)
-          out.out(
-            JSON.stringify(
-              results.map(({ environment, stats, connectedAs, ms }) => ({
-                environment,
-                ...(o.check ? { check: true } : {}),
-                stats,
-                connectedAs,
-                ms,
-              })),
-              null,
-              2,
-            ),
+        results.push(r);
+        if (r.enrolled.length && o.check)
+          out.err(
+            `check mode: a TOTP secret would be enrolled for ${r.enrolled.join(', ')} on ${environment}.`,
           );
-      },
-    );
+        else if (r.enrolled.length)
+          out.err(
+            `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin scans their own code once with ` +
+              `\`crvs secrets totp ${environment} <admin> --qr\` (or reads the otpauth URI without --qr).`,
+          );
+        if (!o.json) {
+          out.out(renderTable(['HOST', 'OK', 'CHANGED', 'FAILED', 'SKIPPED'], summaryRows(r.stats)));
+          const seconds = Math.round(r.ms / 1000);
+          out.out(
+            o.check
+              ? `${environment}: checked in ${seconds} s, ${changes(r.stats)} change(s) would be made, nothing was changed\n`
+              : `${environment}: provisioned in ${seconds} s\n`,
+          );
+        }
+      }
+      if (o.json)
+        out.out(
+          JSON.stringify(
+            results.map(({ environment, stats, connectedAs, ms }) => ({
+              environment,
+              ...(o.check ? { check: true } : {}),
+              stats,
+              connectedAs,
+              ms,
+            })),
+            null,
+            2,
+          ),
+        );
+    });
 }

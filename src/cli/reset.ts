@@ -1,7 +1,7 @@
 import { input } from '@inquirer/prompts';
 import type { Command } from 'commander';
-import { runSeed } from '../deploy/release.js';
 import { UsageError } from '../errors.js';
+import { runSeed } from '../usecases/seed.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -29,8 +29,8 @@ export function registerReset(program: Command, ctx: CliContext): void {
         });
         if (typed.trim() !== environment) throw new UsageError('the name did not match; nothing was changed');
       }
-      const { c, run, out } = await environmentContext(ctx, environment, o);
-      const r = await runSeed(run, c, { force: true, reset: true });
+      const { c, fx, out } = await environmentContext(ctx, environment, o);
+      const r = await runSeed(fx, c, { force: true, reset: true });
       out.out(
         o.json
           ? JSON.stringify({ environment, ...r }, null, 2)

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { rollbackRelease } from '../deploy/release.js';
+import { applyRelease, planRollback } from '../usecases/deploy.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -22,8 +22,8 @@ export function registerRollback(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (environment: string, version: string | undefined, o: EnvironmentFlags) => {
-      const { c, run, out } = await environmentContext(ctx, environment, o);
-      const r = await rollbackRelease(run, c, version);
+      const { c, fx, out } = await environmentContext(ctx, environment, o);
+      const r = await applyRelease(fx, c, await planRollback(fx, c, version));
       out.out(
         o.json
           ? JSON.stringify({ environment, ...r }, null, 2)

@@ -1,9 +1,7 @@
-import { resolve } from 'node:path';
 import { password } from '@inquirer/prompts';
 import type { Command } from 'commander';
-import { CrvsError, UsageError } from '../errors.js';
-import { environmentDomain } from '../lab/dns.js';
-import { ProcessExecutor } from '../remote/executor.js';
+import { environmentDomain, serversOf } from '../config/environment.js';
+import { CrvsError, NotFoundError, UsageError } from '../errors.js';
 import { renderTable } from '../report/table.js';
 import type { SecretDef } from '../secrets/catalogue.js';
 import { totpSecretName } from '../secrets/catalogue.js';
@@ -16,24 +14,15 @@ import {
   secretRows,
   setSecret,
 } from '../secrets/manage.js';
-import { defaultIdentity } from '../secrets/store.js';
 import { otpauthUri } from '../secrets/totp.js';
-import { loadSpec } from '../config/load.js';
 import { type CliContext, examples } from './context.js';
-import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
+import { specContext } from './environment.js';
+import { SPEC_FLAG, SPEC_HELP } from './spec-option.js';
 
 interface Flags {
   spec?: string;
   identity?: string;
   json?: boolean;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 export function registerSecrets(program: Command, ctx: CliContext): void {
@@ -51,15 +40,9 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
       ),
     );
   const context = async (environment: string, o: Flags): Promise<SecretsContext> => {
-    const specFile = specPath(ctx.io, o.spec);
-    const { spec } = await loadSpec(specFile);
-    if (
-      !(environment in spec.environments) ||
-      !spec.environments[environment as keyof typeof spec.environments]
-    )
-      throw new UsageError(`the spec has no ${environment} environment`);
-    const identity = o.identity ? resolve(ctx.io.cwd, o.identity) : defaultIdentity(ctx.io.env);
-    return { exec: new ProcessExecutor(), spec, specFile, environment, identity };
+    const { s, fx } = await specContext(ctx, o);
+    serversOf(s.spec, environment);
+    return { exec: fx.exec, spec: s.spec, specFile: s.specFile, environment, identity: s.identity };
   };
   const sub = (name: string, description: string) =>
     secrets
@@ -150,7 +133,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
     .action(async (environment: string, name: string, o: Flags) => {
       const c = await context(environment, o);
       const s = (await openStore(c).load(c.identity)).get(name);
-      if (!s) throw new CrvsError('E_NO_SECRET', `${environment} has no secret ${name}`, { exitCode: 1 });
+      if (!s) throw new NotFoundError('secret', name, environment, `crvs secrets list ${environment}`);
       ctx.io.stdout(`${s.value.reveal()}\n`);
     });
 
@@ -160,13 +143,15 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
     .action(async (environment: string, admin: string, o: Flags & { qr?: boolean }) => {
       const c = await context(environment, o);
       if (!c.spec.admins.some((a) => a.name === admin && a.state === 'present'))
-        throw new UsageError(`${admin} is not a present admin of the spec`);
+        throw new NotFoundError('admin', admin, 'the spec', 'present admins can be enrolled');
       const s = (await openStore(c).load(c.identity)).get(totpSecretName(admin));
       if (!s)
-        throw new CrvsError('E_NO_SECRET', `${admin} has no TOTP secret on ${environment} yet`, {
-          hint: `crvs provision ${environment} enrols every present admin of production and staging`,
-          exitCode: 1,
-        });
+        throw new NotFoundError(
+          'secret',
+          totpSecretName(admin),
+          environment,
+          `${admin} has no TOTP secret yet: crvs provision ${environment} enrols every present admin of production and staging`,
+        );
       const domain = environmentDomain(c.spec.domain, environment);
       const uri = otpauthUri({ environment, admin, domain }, s.value);
       if (o.qr) {
@@ -187,7 +172,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
       const c = await context(environment, o);
       const value = ctx.io.interactive
         ? await password({ message: `${name}:`, mask: '*' })
-        : await readStdin();
+        : (await (ctx.io.readStdin?.() ?? Promise.resolve(''))).replace(/\r?\n$/, '');
       if (!value) throw new UsageError(`no value for ${name} on stdin`);
       await setSecret(c, name, value);
       ctx.output().out(`${environment}: ${name} set`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { runSeed } from '../deploy/release.js';
 import { CrvsError, UsageError } from '../errors.js';
+import { runSeed } from '../usecases/seed.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -20,8 +20,8 @@ export function registerSeed(program: Command, ctx: CliContext): void {
     .action(async (environment: string, o: EnvironmentFlags & { force?: boolean }) => {
       if (o.force && environment === 'production')
         throw new UsageError('production is seeded once; --force is refused there');
-      const { c, run, out } = await environmentContext(ctx, environment, o);
-      const r = await runSeed(run, c, { force: Boolean(o.force), reset: false });
+      const { c, fx, out } = await environmentContext(ctx, environment, o);
+      const r = await runSeed(fx, c, { force: Boolean(o.force), reset: false });
       if (r.outcome === 'refused')
         throw new CrvsError('E_SEEDED', `${environment} is already seeded; nothing was changed`, {
           hint:

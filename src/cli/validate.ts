@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { paint } from '../report/output.js';
 import { formatProblem, loadSpec } from '../config/load.js';
+import { paint } from '../report/output.js';
 import { type CliContext, examples } from './context.js';
 import { specPath } from './spec-option.js';
 

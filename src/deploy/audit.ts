@@ -1,10 +1,10 @@
 // The append-only audit log on the manager: one JSON object per line (who, when, from where, which versions,
 // what happened). Appending goes through `tee -a`; the file is made append-only (chattr +a) where the
 // file system allows it, so an entry cannot be rewritten without root removing the flag first.
-import { chain, shellLine } from '../remote/combinators.js';
-import type { CommandSpec } from '../remote/executor.js';
+import type { CommandSpec, Executor } from '../remote/executor.js';
+import { onHost, type RemoteHost } from '../remote/host.js';
+import { and, cmd, discardErrors, discardOutput, group, or, sudo } from '../remote/shell.js';
 import { STATE_DIR } from './lock.js';
-import { type Manager, onManager } from './remote.js';
 
 export const AUDIT_LOG = `${STATE_DIR}/audit.log`;
 
@@ -20,17 +20,21 @@ export interface AuditEntry {
   detail?: string;
 }
 
-export function appendAudit(m: Manager, entry: AuditEntry): CommandSpec {
-  const line = chain(['sudo', '-n', 'mkdir', '-p', STATE_DIR], ['sudo', '-n', 'touch', AUDIT_LOG]);
-  const append = `${line} && { sudo -n chattr +a ${AUDIT_LOG} 2>/dev/null || true; } && ${shellLine(['sudo', '-n', 'tee', '-a', AUDIT_LOG])} >/dev/null`;
-  return onManager(m, append, {
+export function appendAudit(m: RemoteHost, entry: AuditEntry): CommandSpec {
+  const append = and(
+    sudo('mkdir', '-p', STATE_DIR),
+    sudo('touch', AUDIT_LOG),
+    group(or(discardErrors(sudo('chattr', '+a', AUDIT_LOG)), cmd('true'))),
+    discardOutput(sudo('tee', '-a', AUDIT_LOG)),
+  );
+  return onHost(m, append, {
     stdin: `${JSON.stringify(entry)}\n`,
     description: `audit: ${entry.action} ${entry.result}`,
   });
 }
 
-export const readAudit = (m: Manager, lines = 50): CommandSpec =>
-  onManager(m, `${shellLine(['sudo', '-n', 'tail', '-n', String(lines), AUDIT_LOG])} 2>/dev/null || true`, {
+export const readAudit = (m: RemoteHost, lines = 50): CommandSpec =>
+  onHost(m, or(discardErrors(sudo('tail', '-n', String(lines), AUDIT_LOG)), cmd('true')), {
     description: `read the audit log of ${m.environment}`,
   });
 
@@ -40,4 +44,35 @@ export function parseAudit(stdout: string): AuditEntry[] {
     .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as AuditEntry)
     .filter((e) => e.environment !== undefined);
+}
+
+/** Who acts and from where: the CI actor on GitHub Actions, else the local user on this machine. */
+export interface Actor {
+  who: string;
+  from: string;
+}
+
+/**
+ * The audit trail of one action on one environment: every entry carries the same who, from, action and version,
+ * and the time of the moment it is written.
+ */
+export function auditTrail(
+  exec: Executor,
+  m: RemoteHost,
+  base: { actor: Actor; action: AuditEntry['action']; version?: string; now: () => Date },
+) {
+  return async (result: AuditEntry['result'], extra: Partial<AuditEntry> = {}): Promise<void> => {
+    await exec.run(
+      appendAudit(m, {
+        at: base.now().toISOString(),
+        environment: m.environment,
+        action: base.action,
+        who: base.actor.who,
+        from: base.actor.from,
+        ...(base.version ? { version: base.version } : {}),
+        result,
+        ...extra,
+      }),
+    );
+  };
 }

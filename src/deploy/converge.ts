@@ -1,8 +1,8 @@
 // Watching a stack converge after `docker stack deploy`: one probe over SSH returns every service's replica
 // count and update status; a pure assessment says done, still moving, or failed (Swarm rolled it back).
-import { shellLine } from '../remote/combinators.js';
 import type { CommandSpec } from '../remote/executor.js';
-import { type Manager, onManager } from './remote.js';
+import { onHost, type RemoteHost } from '../remote/host.js';
+import { and, cmd, pipe, sudo } from '../remote/shell.js';
 
 export interface UpdateStatus {
   State?: string;
@@ -18,26 +18,31 @@ export interface ServiceProbe {
   update: UpdateStatus | null;
 }
 
-/** One JSON object per service: name, replicas (running/desired), image, UpdateStatus. */
-export function probeStack(m: Manager, stack: string): CommandSpec {
+/**
+ * One JSON object per service: name, image and UpdateStatus from `service inspect` (nothing to inspect when the
+ * stack has no services: `xargs -r`), then name and replicas (running/desired) from `stack services`.
+ */
+export function probeStack(m: RemoteHost, stack: string): CommandSpec {
   const fmt =
     '{"name":{{json .Spec.Name}},"image":{{json .Spec.TaskTemplate.ContainerSpec.Image}},"update":{{json .UpdateStatus}}}';
-  const script = [
-    'set -e',
-    `ids=$(${shellLine(['sudo', '-n', 'docker', 'stack', 'services', '-q', stack])})`,
-    `[ -z "$ids" ] || ${shellLine(['sudo', '-n', 'docker', 'service', 'inspect', '--format', fmt])} $ids`,
-    shellLine([
-      'sudo',
-      '-n',
-      'docker',
-      'stack',
-      'services',
-      '--format',
-      '{"name":{{json .Name}},"replicas":{{json .Replicas}}}',
-      stack,
-    ]),
-  ].join('\n');
-  return onManager(m, script, { description: `watch ${stack}`, timeoutMs: 60_000 });
+  return onHost(
+    m,
+    and(
+      pipe(
+        sudo('docker', 'stack', 'services', '-q', stack),
+        cmd('xargs', '-r', 'sudo', '-n', 'docker', 'service', 'inspect', '--format', fmt),
+      ),
+      sudo(
+        'docker',
+        'stack',
+        'services',
+        '--format',
+        '{"name":{{json .Name}},"replicas":{{json .Replicas}}}',
+        stack,
+      ),
+    ),
+    { description: `watch ${stack}`, timeoutMs: 60_000 },
+  );
 }
 
 export function parseProbe(stdout: string): ServiceProbe[] {

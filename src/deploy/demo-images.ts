@@ -2,8 +2,7 @@
 // with the release version; the database and proxy with a hash of their recipe, so a release does not restart
 // them. A version ending in `-broken` builds a release whose health check never passes (rollback rehearsals).
 import { join } from 'node:path';
-import { folderDigest } from '../lab/images.js';
-import { packagePath } from '../paths.js';
+import { folderDigest, packagePath } from '../paths.js';
 import type { CommandSpec } from '../remote/executor.js';
 
 export interface DemoImage {
@@ -14,6 +13,9 @@ export interface DemoImage {
   context: string;
   buildArgs: Record<string, string>;
 }
+
+/** The Debian base the demo images build FROM; `crvs lab up` gives its own base image this name. */
+export const DEMO_BASE_IMAGE = 'crvs-demo/base:bookworm';
 
 export const demoDir = () => packagePath('stacks', 'demo');
 

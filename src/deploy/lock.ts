@@ -1,8 +1,8 @@
 // The deploy lock: an atomic `mkdir` on the manager. A second deploy sees the directory and is refused with
 // who holds it; a stale lock is broken only on request.
-import { chain, either, shellLine } from '../remote/combinators.js';
 import type { CommandSpec } from '../remote/executor.js';
-import { type Manager, onManager } from './remote.js';
+import { onHost, type RemoteHost } from '../remote/host.js';
+import { and, cmd, discardOutput, group, or, sudo } from '../remote/shell.js';
 
 export const STATE_DIR = '/var/lib/crvs';
 export const lockDir = (environment: string) => `${STATE_DIR}/locks/deploy-${environment}`;
@@ -15,16 +15,16 @@ export interface LockHolder {
 }
 
 /** Prints `acquired` or `held` followed by the holder's JSON. */
-export function acquireLock(m: Manager, holder: LockHolder): CommandSpec {
+export function acquireLock(m: RemoteHost, holder: LockHolder): CommandSpec {
   const dir = lockDir(m.environment);
-  const acquire = chain(
-    ['sudo', '-n', 'mkdir', '-p', `${STATE_DIR}/locks`],
-    ['sudo', '-n', 'mkdir', dir],
-    ['sudo', '-n', 'sh', '-c', `cat > ${dir}/holder.json`],
-    ['echo', 'acquired'],
+  const acquire = and(
+    sudo('mkdir', '-p', `${STATE_DIR}/locks`),
+    sudo('mkdir', dir),
+    discardOutput(sudo('tee', `${dir}/holder.json`)),
+    cmd('echo', 'acquired'),
   );
-  const held = chain(['echo', 'held'], ['sudo', '-n', 'cat', `${dir}/holder.json`]);
-  return onManager(m, `${acquire} || { ${held}; }`, {
+  const held = and(cmd('echo', 'held'), sudo('cat', `${dir}/holder.json`));
+  return onHost(m, or(acquire, group(held)), {
     stdin: JSON.stringify(holder),
     description: `take the deploy lock of ${m.environment}`,
   });
@@ -42,13 +42,13 @@ export function parseLockAnswer(
   }
 }
 
-export const releaseLock = (m: Manager): CommandSpec =>
-  onManager(m, either(['sudo', '-n', 'rm', '-rf', lockDir(m.environment)], ['true']), {
+export const releaseLock = (m: RemoteHost): CommandSpec =>
+  onHost(m, or(sudo('rm', '-rf', lockDir(m.environment)), cmd('true')), {
     description: `release the deploy lock of ${m.environment}`,
   });
 
-export const readLock = (m: Manager): CommandSpec =>
-  onManager(m, shellLine(['sudo', '-n', 'cat', `${lockDir(m.environment)}/holder.json`]), {
+export const readLock = (m: RemoteHost): CommandSpec =>
+  onHost(m, sudo('cat', `${lockDir(m.environment)}/holder.json`), {
     allowFailure: true,
     description: `read the deploy lock of ${m.environment}`,
   });

@@ -1,9 +1,9 @@
 // The seed job: a one-shot Swarm job on the stack's network, so it needs no public address. Its secrets are
 // Docker secrets like the stack's. The job itself refuses a second run unless FORCE=1; crvs never passes FORCE
 // for production.
-import { chain, shellLine } from '../remote/combinators.js';
 import type { CommandSpec } from '../remote/executor.js';
-import { type Manager, onManager } from './remote.js';
+import { onHost, type RemoteHost } from '../remote/host.js';
+import { mergeErrors, sudo } from '../remote/shell.js';
 
 export interface SeedJob {
   name: string;
@@ -15,12 +15,10 @@ export interface SeedJob {
   reset: boolean;
 }
 
-export function createSeedJob(m: Manager, job: SeedJob): CommandSpec {
-  return onManager(
+export function createSeedJob(m: RemoteHost, job: SeedJob): CommandSpec {
+  return onHost(
     m,
-    shellLine([
-      'sudo',
-      '-n',
+    sudo(
       'docker',
       'service',
       'create',
@@ -46,38 +44,24 @@ export function createSeedJob(m: Manager, job: SeedJob): CommandSpec {
       job.image,
       'node',
       '/app/seed.js',
-    ]),
+    ),
     { description: `start seed job ${job.name}` },
   );
 }
 
-export const seedJobState = (m: Manager, name: string): CommandSpec =>
-  onManager(
-    m,
-    shellLine([
-      'sudo',
-      '-n',
-      'docker',
-      'service',
-      'ps',
-      '--no-trunc',
-      '--format',
-      '{{.CurrentState}}|{{.Error}}',
-      name,
-    ]),
-    {
-      description: `watch seed job ${name}`,
-    },
-  );
+export const seedJobState = (m: RemoteHost, name: string): CommandSpec =>
+  onHost(m, sudo('docker', 'service', 'ps', '--no-trunc', '--format', '{{.CurrentState}}|{{.Error}}', name), {
+    description: `watch seed job ${name}`,
+  });
 
-export const seedJobLogs = (m: Manager, name: string): CommandSpec =>
-  onManager(m, `${shellLine(['sudo', '-n', 'docker', 'service', 'logs', '--raw', name])} 2>&1`, {
+export const seedJobLogs = (m: RemoteHost, name: string): CommandSpec =>
+  onHost(m, mergeErrors(sudo('docker', 'service', 'logs', '--raw', name)), {
     allowFailure: true,
     description: `read seed job ${name} logs`,
   });
 
-export const removeService = (m: Manager, name: string): CommandSpec =>
-  onManager(m, chain(['sudo', '-n', 'docker', 'service', 'rm', name]), {
+export const removeService = (m: RemoteHost, name: string): CommandSpec =>
+  onHost(m, sudo('docker', 'service', 'rm', name), {
     allowFailure: true,
     description: `remove ${name}`,
   });

@@ -1,5 +1,6 @@
 // The demo preset rendered for one environment: a compose document for `docker stack deploy`. Pure.
 import { stringify } from 'yaml';
+import { applicationEnvironment } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { type DemoImage, demoImages, imageRef } from './demo-images.js';
 
@@ -26,16 +27,13 @@ export function appSpread(
   };
 }
 
-type AppEnvironment = NonNullable<Spec['environments']['production']>;
-
 export function renderDemoStack(
   spec: Spec,
   environment: string,
   version: string,
   images: DemoImage[] = demoImages(version),
 ): string {
-  const env = spec.environments[environment as 'production'] as AppEnvironment | undefined;
-  if (!env) throw new Error(`no ${environment} environment`);
+  const env = applicationEnvironment(spec, environment);
   const ref = (name: DemoImage['name']) =>
     imageRef(spec.registry.host, images.find((i) => i.name === name) as DemoImage);
   const dnsrr = env.ingressMode === 'dnsrr';

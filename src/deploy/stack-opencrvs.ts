@@ -8,11 +8,15 @@
 // definition that `docker service inspect` shows.
 import { createHash, createPublicKey } from 'node:crypto';
 import { stringify } from 'yaml';
-import { CrvsError } from '../errors.js';
-import { environmentDomain } from '../lab/dns.js';
+import {
+  type ApplicationEnvironment,
+  applicationEnvironment,
+  environmentDomain,
+} from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
+import { CrvsError } from '../errors.js';
 
-type AppEnvironment = NonNullable<Spec['environments']['production']>;
+type AppEnvironment = ApplicationEnvironment;
 
 /** `{{NAME}}` in a service's variables stands for the value of secret NAME. */
 const ref = (name: string) => `{{${name}}}`;
@@ -416,7 +420,6 @@ function countryConfigImage(spec: Spec): string {
   if (!cc)
     throw new CrvsError('E_SPEC', 'the opencrvs preset needs stack.countryConfig (image and version)', {
       hint: 'add stack.countryConfig: { image: <registry account>/<repository>, version: <tag> } to crvs.yaml',
-      exitCode: 2,
     });
   const host = spec.registry.host;
   return host === 'docker.io' ? `${cc.image}:${cc.version}` : `${host}/${cc.image}:${cc.version}`;
@@ -432,8 +435,7 @@ export function renderOpenCrvsStack(
   version: string,
   present: (name: string) => boolean = () => false,
 ): OpenCrvsStack {
-  const env = spec.environments[environment as 'production'] as AppEnvironment | undefined;
-  if (!env) throw new CrvsError('E_USAGE', `the spec has no ${environment} environment`, { exitCode: 2 });
+  const env = applicationEnvironment(spec, environment);
   const domain = environmentDomain(spec.domain, environment);
   const replicas = env.replicas ?? env.servers.length;
   const vip = env.ingressMode === 'dnsrr' ? { endpoint_mode: 'dnsrr' } : {};

@@ -1,10 +1,10 @@
 // Swarm operations on the manager, as data.
 import { createHash } from 'node:crypto';
-import { chain, shellLine } from '../remote/combinators.js';
 import type { CommandSpec } from '../remote/executor.js';
+import { onHost, type RemoteHost } from '../remote/host.js';
+import { and, cmd, discardErrors, discardOutput, mergeErrors, or, pipe, seq, sudo } from '../remote/shell.js';
 import type { Sensitive } from '../secrets/sensitive.js';
 import { STATE_DIR } from './lock.js';
-import { type Manager, onManager } from './remote.js';
 
 export const releaseDir = (environment: string) => `${STATE_DIR}/${environment}`;
 export const stackFile = (environment: string, version: string) =>
@@ -25,38 +25,43 @@ export function dockerSecretName(stack: string, key: string, value: Sensitive<st
   return `${stack}_${key.toLowerCase()}_${digest}`;
 }
 
-export const listSecrets = (m: Manager): CommandSpec =>
-  onManager(m, shellLine(['sudo', '-n', 'docker', 'secret', 'ls', '--format', '{{.Name}}']), {
+export const listSecrets = (m: RemoteHost): CommandSpec =>
+  onHost(m, sudo('docker', 'secret', 'ls', '--format', '{{.Name}}'), {
     description: 'list Docker secrets',
   });
 
 /** The value goes on stdin (`-`), never on a command line. */
-export const createSecret = (m: Manager, name: string, key: string, value: Sensitive<string>): CommandSpec =>
-  onManager(
-    m,
-    shellLine(['sudo', '-n', 'docker', 'secret', 'create', '--label', `crvs.secret=${key}`, name, '-']),
-    { stdin: value, description: `create Docker secret for ${key}` },
-  );
+export const createSecret = (
+  m: RemoteHost,
+  name: string,
+  key: string,
+  value: Sensitive<string>,
+): CommandSpec =>
+  onHost(m, sudo('docker', 'secret', 'create', '--label', `crvs.secret=${key}`, name, '-'), {
+    stdin: value,
+    description: `create Docker secret for ${key}`,
+  });
 
-export const uploadStack = (m: Manager, version: string, compose: string): CommandSpec =>
-  onManager(
+export const uploadStack = (m: RemoteHost, version: string, compose: string): CommandSpec =>
+  onHost(
     m,
-    `${chain(['sudo', '-n', 'mkdir', '-p', releaseDir(m.environment)])} && ${shellLine(['sudo', '-n', 'tee', stackFile(m.environment, version)])} >/dev/null`,
+    and(
+      sudo('mkdir', '-p', releaseDir(m.environment)),
+      discardOutput(sudo('tee', stackFile(m.environment, version))),
+    ),
     { stdin: compose, description: `upload the ${version} stack file` },
   );
 
-export const readStack = (m: Manager, version: string): CommandSpec =>
-  onManager(m, shellLine(['sudo', '-n', 'cat', stackFile(m.environment, version)]), {
+export const readStack = (m: RemoteHost, version: string): CommandSpec =>
+  onHost(m, sudo('cat', stackFile(m.environment, version)), {
     allowFailure: true,
     description: `read the ${version} stack file`,
   });
 
-export const stackDeploy = (m: Manager, stack: string, version: string): CommandSpec =>
-  onManager(
+export const stackDeploy = (m: RemoteHost, stack: string, version: string): CommandSpec =>
+  onHost(
     m,
-    shellLine([
-      'sudo',
-      '-n',
+    sudo(
       'docker',
       'stack',
       'deploy',
@@ -66,12 +71,12 @@ export const stackDeploy = (m: Manager, stack: string, version: string): Command
       '--compose-file',
       stackFile(m.environment, version),
       stack,
-    ]),
+    ),
     { description: `docker stack deploy ${stack} (${version})`, timeoutMs: 10 * 60_000 },
   );
 
-export const managerClock = (m: Manager): CommandSpec =>
-  onManager(m, 'date -u +%Y-%m-%dT%H:%M:%SZ', { description: "read the manager's clock" });
+export const managerClock = (m: RemoteHost): CommandSpec =>
+  onHost(m, cmd('date', '-u', '+%Y-%m-%dT%H:%M:%SZ'), { description: "read the manager's clock" });
 
 export interface Release {
   version: string;
@@ -81,25 +86,23 @@ export interface Release {
 
 export const releaseFile = (environment: string) => `${releaseDir(environment)}/release.json`;
 
-export const readRelease = (m: Manager): CommandSpec =>
-  onManager(m, `${shellLine(['sudo', '-n', 'cat', releaseFile(m.environment)])} 2>/dev/null || echo '{}'`, {
+export const readRelease = (m: RemoteHost): CommandSpec =>
+  onHost(m, or(discardErrors(sudo('cat', releaseFile(m.environment))), cmd('echo', '{}')), {
     description: 'read the running release',
   });
 
-export const writeRelease = (m: Manager, release: Release): CommandSpec =>
-  onManager(m, `${shellLine(['sudo', '-n', 'tee', releaseFile(m.environment)])} >/dev/null`, {
+export const writeRelease = (m: RemoteHost, release: Release): CommandSpec =>
+  onHost(m, discardOutput(sudo('tee', releaseFile(m.environment))), {
     stdin: `${JSON.stringify(release, null, 2)}\n`,
     description: `record release ${release.version}`,
   });
 
 /** Last log lines and task errors of a service, for the report of a failed release. */
-export const serviceDiagnostics = (m: Manager, service: string): CommandSpec =>
-  onManager(
+export const serviceDiagnostics = (m: RemoteHost, service: string): CommandSpec =>
+  onHost(
     m,
-    [
-      shellLine([
-        'sudo',
-        '-n',
+    seq(
+      sudo(
         'docker',
         'service',
         'ps',
@@ -107,8 +110,13 @@ export const serviceDiagnostics = (m: Manager, service: string): CommandSpec =>
         '--format',
         '{{.Name}} {{.CurrentState}} {{.Error}}',
         service,
-      ]),
-      `${shellLine(['sudo', '-n', 'docker', 'service', 'logs', '--tail', '30', '--no-task-ids', '--timestamps', service])} 2>&1 | tail -n 30`,
-    ].join('; '),
+      ),
+      pipe(
+        mergeErrors(
+          sudo('docker', 'service', 'logs', '--tail', '30', '--no-task-ids', '--timestamps', service),
+        ),
+        cmd('tail', '-n', '30'),
+      ),
+    ),
     { allowFailure: true, description: `diagnose ${service}`, timeoutMs: 60_000 },
   );

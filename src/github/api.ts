@@ -2,7 +2,7 @@
 // environment secrets (public key, list, put, delete) and environment variables. Plain `fetch`, no SDK.
 // The token travels only in the Authorization header; error messages carry status, names and GitHub's own
 // message, never the token or a value.
-import { CrvsError } from '../errors.js';
+import { CrvsError, type ErrorCode } from '../errors.js';
 import type { Sensitive } from '../secrets/sensitive.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -42,7 +42,7 @@ export const TOKEN_HINT =
 /** A refusal or failure from the GitHub API, mapped to a stable code and a message without secrets. */
 export class GithubApiError extends CrvsError {
   readonly status: number;
-  constructor(code: string, status: number, message: string, hint?: string) {
+  constructor(code: ErrorCode, status: number, message: string, hint?: string) {
     super(code, message, hint ? { hint } : {});
     this.status = status;
   }

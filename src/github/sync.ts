@@ -6,10 +6,10 @@ import { randomBytes, scrypt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CrvsError } from '../errors.js';
-import { environmentDomain } from '../lab/dns.js';
-import type { Sensitive } from '../secrets/sensitive.js';
+import { environmentDomain, specPaths } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
+import { CrvsError, UsageError } from '../errors.js';
+import type { Sensitive } from '../secrets/sensitive.js';
 import type { GithubApi } from './api.js';
 import { sealFor } from './seal.js';
 
@@ -45,10 +45,7 @@ export interface SyncRecord {
 }
 
 export const recordPath = (specFile: string, environment: string) =>
-  join(dirname(specFile), 'secrets', `${environment}.github-sync.json`);
-
-/** Environments CI deploys to; backup and jump have no stack and no store of their own. */
-export const SYNCABLE = ['production', 'staging', 'qa', 'development'] as const;
+  specPaths(specFile).githubRecord(environment);
 
 /** What CI needs to know about the environment that is not secret: visible in the GitHub UI and in logs. */
 export function variablesFor(spec: Spec, environment: string): Record<string, string> {
@@ -205,10 +202,7 @@ export async function syncEnvironment(api: GithubApi, input: SyncInput, o: SyncO
   const local = new Map<string, Sensitive<string>>();
   for (const [name, value] of input.secrets) {
     const n = githubName(name);
-    if (local.has(n))
-      throw new CrvsError('E_USAGE', `two secrets are both ${n} on GitHub, which ignores case`, {
-        exitCode: 2,
-      });
+    if (local.has(n)) throw new UsageError(`two secrets are both ${n} on GitHub, which ignores case`);
     local.set(n, value);
   }
   const record = await readRecord(input.recordFile, api.repo, environment);

@@ -1,6 +1,6 @@
 // What a hosting provider does before handing a server over: an admin account with the customer's key,
 // password login left on, an apt mirror nearby. Scripts run inside the container over `docker exec` stdin.
-import { quote } from '../remote/combinators.js';
+import { quote } from '../remote/shell.js';
 import { renderDnsmasq } from './dns.js';
 import type { LabTopology } from './topology.js';
 

@@ -1,12 +1,6 @@
 // dnsmasq configuration that answers for the lab domain. Pure.
+import { APPLICATION_ENVIRONMENTS, environmentDomain } from '../config/environment.js';
 import type { LabTopology } from './topology.js';
-
-/** The host name an environment's ingress answers on: the domain for production, <env>.<domain> elsewhere. */
-export function environmentDomain(domain: string, environment: string): string {
-  return environment === 'production' ? domain : `${environment}.${domain}`;
-}
-
-const APP_ENVIRONMENTS = ['production', 'staging', 'qa', 'development'];
 
 /**
  * Every name under an environment's domain points at its first server (the manager, which publishes the
@@ -25,7 +19,7 @@ export function renderDnsmasq(t: LabTopology): string {
     'domain-needed',
     'bogus-priv',
   ];
-  for (const env of APP_ENVIRONMENTS) {
+  for (const env of APPLICATION_ENVIRONMENTS) {
     const first = t.servers.find((s) => s.environment === env);
     if (first) lines.push(`address=/${environmentDomain(t.domain, env)}/${first.address}`);
   }

@@ -30,7 +30,7 @@ async function missing(exec: Executor): Promise<string[]> {
 export async function ensureHost(
   exec: Executor,
   progress: (line: string) => void,
-  isRoot = process.getuid?.() === 0,
+  isRoot: boolean,
 ): Promise<void> {
   const lacking = await missing(exec);
   if (lacking.length === 0) return;

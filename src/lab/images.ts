@@ -1,9 +1,7 @@
 // Lab images are built here from Debian's archive (no registry can be pulled) and cached by recipe hash:
 // a changed recipe gives a new tag, an unchanged one is reused.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagePath } from '../paths.js';
+import { folderDigest, hashOf, packagePath } from '../paths.js';
 import type { CommandSpec } from '../remote/executor.js';
 
 export const DEBIAN_SUITE = 'bookworm';
@@ -29,18 +27,6 @@ export interface ImageRecipe {
  */
 export function securityArchive(mirror: string): string {
   return /\/debian\/?$/.test(mirror) ? mirror.replace(/\/debian\/?$/, '/debian-security') : '';
-}
-
-function hashOf(...parts: string[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest('hex').slice(0, 12);
-}
-
-/** Hash of every file in a recipe folder (names and contents), in a stable order. */
-export function folderDigest(dir: string): string {
-  const files = readdirSync(dir).sort();
-  return hashOf(...files.flatMap((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
 export interface Recipes {
@@ -73,6 +59,12 @@ export function labRecipes(mirror = DEFAULT_MIRROR, imagesDir = packagePath('lab
   };
   return { debian, server, services };
 }
+
+/** A second name for an image (idempotent: tagging again moves nothing). */
+export const tagImage = (image: string, name: string): CommandSpec => ({
+  argv: ['docker', 'tag', image, name],
+  description: `tag ${image} as ${name}`,
+});
 
 export const imageExists = (tag: string): CommandSpec => ({
   argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', tag],

@@ -1,6 +1,7 @@
 // The lab as data: which containers, volumes and addresses a spec turns into. Pure.
-import { UsageError } from '../errors.js';
+
 import type { Spec } from '../config/schema.js';
+import { UsageError } from '../errors.js';
 
 export const LAB_LABEL = 'crvs.lab';
 export const DEFAULT_LAB_NAME = 'crvs-lab';

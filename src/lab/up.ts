@@ -6,10 +6,11 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { loadSpec } from '../config/load.js';
+import { DEMO_BASE_IMAGE } from '../deploy/demo-images.js';
 import { CrvsError, PreconditionError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
 import { sensitive } from '../secrets/sensitive.js';
-import { loadSpec } from '../config/load.js';
 import {
   containerInspect,
   containerStart,
@@ -31,6 +32,7 @@ import {
   imageExists,
   importImage,
   labRecipes,
+  tagImage,
   tarRootfs,
 } from './images.js';
 import { renderSshConfig } from './ssh-config.js';
@@ -41,6 +43,8 @@ import { waitForPort, waitForSsh } from './wait.js';
 export interface LabRun {
   exec: Executor;
   progress: (line: string) => void;
+  /** Whether crvs runs as root (debootstrap and the host set-up need it). */
+  root: boolean;
 }
 
 export interface LabUpOptions {
@@ -61,7 +65,7 @@ async function ensureImage(run: LabRun, recipe: ImageRecipe, mirror?: string): P
   if ((await run.exec.run(imageExists(recipe.tag))).code === 0) return false;
   const started = Date.now();
   if (recipe.kind === 'debian') {
-    if (process.getuid?.() !== 0)
+    if (!run.root)
       throw new PreconditionError(
         'building the lab base image (debootstrap) needs root',
         'run: sudo crvs lab up',
@@ -144,10 +148,18 @@ async function ensureSecrets(run: LabRun, paths: LabPaths): Promise<Delivery> {
 }
 
 /** The spec the lab writes for itself: the template with the lab key as the first admin's key. */
-export function labSpecText(template: string, publicKey: string, source: string): string {
+export function labSpecText(
+  template: string,
+  publicKey: string,
+  source: string,
+  registry?: { address: string; push: string },
+): string {
   const doc = parseDocument(template);
   if (doc.hasIn(['admins', 0])) doc.setIn(['admins', 0, 'sshKeys'], [publicKey]);
   else doc.set('admins', [{ name: 'ops', sshKeys: [publicKey] }]);
+  // The host pushes to the lab registry through its loopback publish (Docker trusts 127.0.0.0/8 registries).
+  if (registry && doc.getIn(['registry', 'host']) === registry.address)
+    doc.setIn(['registry', 'pushVia'], registry.push);
   const header = ` Written by crvs lab up from ${source}; the first admin's key is the lab key.`;
   doc.commentBefore = doc.commentBefore ? `${header}\n${doc.commentBefore}` : header;
   return doc.toString({ lineWidth: 0 });
@@ -165,7 +177,7 @@ async function forgetHostKey(run: LabRun, paths: LabPaths, server: LabServer): P
 
 export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpResult> {
   const started = Date.now();
-  await ensureHost(run.exec, run.progress);
+  await ensureHost(run.exec, run.progress, run.root);
   const { spec } = await loadSpec(options.specFile);
   const t = labTopology(spec, options.name);
   const paths = labPaths(options.dir);
@@ -183,13 +195,18 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
   );
   await writeFile(
     paths.spec,
-    labSpecText(await readFile(options.specFile, 'utf8'), delivery.publicKey, options.specFile),
+    labSpecText(await readFile(options.specFile, 'utf8'), delivery.publicKey, options.specFile, {
+      address: `${t.services.address}:5000`,
+      push: t.services.registryPush,
+    }),
   );
 
   const recipes = labRecipes(options.mirror);
   const created: string[] = [];
   for (const recipe of [recipes.debian, recipes.server, recipes.services])
     if (await ensureImage(run, recipe, options.mirror)) created.push(recipe.tag);
+  // The demo preset's images build FROM this name (deploy knows the demo preset, not the lab).
+  await run.exec.run(tagImage(recipes.debian.tag, DEMO_BASE_IMAGE));
   if (await ensureNetwork(run, t)) created.push(t.network.name);
 
   const services = await ensureContainer(

@@ -1,14 +1,17 @@
 // spec + environment -> Ansible inventory (generated for each run, never edited) and the secret variables
 // that go in a separate 0600 file. Pure.
-import { UsageError } from '../errors.js';
-import { quote } from '../remote/combinators.js';
+import {
+  AUTOMATION_USER,
+  applicationEnvironment,
+  environmentKind,
+  JUMP_USER,
+  managerServer,
+  proxyJump,
+  serversOf,
+} from '../config/environment.js';
+import type { Spec } from '../config/schema.js';
+import { quote } from '../remote/shell.js';
 import { jumpOptions } from '../remote/ssh.js';
-import type { ServerSpec, Spec } from '../config/schema.js';
-
-export const AUTOMATION_USER = 'crvs';
-/** The relay-only user of the jump host (forwarding, no shell); see the crvs_jump role. */
-export const JUMP_USER = 'jump';
-const APPLICATION = ['production', 'staging', 'qa', 'development'] as const;
 
 export interface InventoryOptions {
   /** Public keys of the automation user (the operator's or CI's key). */
@@ -26,16 +29,9 @@ export interface SecretVars {
   crvs_alerts_smtp: Record<string, string | number | boolean>;
 }
 
-export function environmentKind(env: string): 'application' | 'backup' | 'jump' {
-  if ((APPLICATION as readonly string[]).includes(env)) return 'application';
-  if (env === 'backup' || env === 'jump') return env;
-  throw new UsageError(`unknown environment "${env}"`);
-}
-
 export function totpRequired(spec: Spec, env: string): boolean {
   if (environmentKind(env) !== 'application') return false;
-  const e = spec.environments[env as (typeof APPLICATION)[number]];
-  return e?.sshTotp ?? (env === 'production' || env === 'staging');
+  return applicationEnvironment(spec, env).sshTotp ?? (env === 'production' || env === 'staging');
 }
 
 export function sshAllowedSources(spec: Spec): string[] {
@@ -46,21 +42,10 @@ export function sshAllowedSources(spec: Spec): string[] {
   return sources;
 }
 
-export function proxyJump(spec: Spec, env: string, jumpUser: string): string | undefined {
-  if (spec.connection.method !== 'bastion' || env === 'jump') return undefined;
-  const jump = spec.environments.jump?.servers[0];
-  return jump ? `${jumpUser}@${jump.address}:${jump.sshPort}` : undefined;
-}
-
-function managerOf(servers: ServerSpec[]): ServerSpec {
-  return servers.find((s) => s.role === 'manager') ?? (servers[0] as ServerSpec);
-}
-
 export function buildInventory(spec: Spec, env: string, o: InventoryOptions, jumpUser = JUMP_USER): object {
   const kind = environmentKind(env);
-  const servers = spec.environments[env as keyof Spec['environments']]?.servers;
-  if (!servers) throw new UsageError(`the spec has no ${env} environment`);
-  const manager = managerOf(servers);
+  const servers = serversOf(spec, env);
+  const manager = managerServer(spec, env);
   const jump = proxyJump(spec, env, jumpUser);
   const sshArgs = [
     '-o IdentitiesOnly=yes',

@@ -1,5 +1,5 @@
 // System OpenSSH argv for reaching a server: one key, pinned host keys, optionally through the jump host. Pure.
-import { quote } from './combinators.js';
+import { quote } from './shell.js';
 
 export interface SshTarget {
   identity: string;

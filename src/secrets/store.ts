@@ -5,9 +5,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { specPaths } from '../config/environment.js';
+import type { Spec } from '../config/schema.js';
 import { CrvsError, PreconditionError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
-import type { Spec } from '../config/schema.js';
 import { Sensitive, sensitive } from './sensitive.js';
 
 export interface StoredSecret {
@@ -17,14 +18,10 @@ export interface StoredSecret {
 
 export type Secrets = Map<string, StoredSecret>;
 
-export const storePath = (specFile: string, environment: string) =>
-  join(dirname(specFile), 'secrets', `${environment}.age`);
-export const ciKeyPath = (specFile: string) => join(dirname(specFile), 'secrets', 'ci.pub');
-
 /** Public keys the store is encrypted to: present admins' SSH keys, then the CI key when there is one. */
 export async function recipients(spec: Spec, specFile: string): Promise<string[]> {
   const keys = spec.admins.filter((a) => a.state === 'present').flatMap((a) => a.sshKeys);
-  const ci = ciKeyPath(specFile);
+  const ci = specPaths(specFile).ciKey;
   if (existsSync(ci))
     keys.push(
       ...(await readFile(ci, 'utf8'))

@@ -12,9 +12,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { specPaths } from '../../src/config/environment.js';
 import { packagePath } from '../../src/paths.js';
 import { ProcessExecutor } from '../../src/remote/executor.js';
-import { SecretStore, storePath } from '../../src/secrets/store.js';
+import { SecretStore } from '../../src/secrets/store.js';
 import { GithubApiServer } from '../support/github-api-server.js';
 import { crvs } from '../unit/helpers/cli.js';
 
@@ -106,7 +107,7 @@ function binary(
 }
 
 async function storeValues(): Promise<Record<string, string>> {
-  const secrets = await new SecretStore(new ProcessExecutor(), storePath(specFile, 'qa'), 'qa').load(
+  const secrets = await new SecretStore(new ProcessExecutor(), specPaths(specFile).store('qa'), 'qa').load(
     key('alice'),
   );
   return Object.fromEntries([...secrets].map(([name, s]) => [name, s.value.reveal()]));

@@ -5,12 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { bindSecrets } from '../../src/deploy/deploy.js';
-import { render } from '../../src/deploy/release.js';
+import { validateSpecText } from '../../src/config/load.js';
+import { bindSecrets } from '../../src/deploy/bind.js';
 import { catalogue } from '../../src/secrets/catalogue.js';
 import { generate } from '../../src/secrets/generate.js';
 import { forgetSecrets, type Sensitive, sensitive } from '../../src/secrets/sensitive.js';
-import { validateSpecText } from '../../src/config/load.js';
+import { renderRelease as render } from '../../src/usecases/release.js';
 
 const stackConfig = (compose: string) =>
   spawnSync('docker', ['stack', 'config', '--skip-interpolation', '-c', '-'], {

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { specPaths } from '../../src/config/environment.js';
 import type { HostStats } from '../../src/provision/events.js';
 import { ProcessExecutor } from '../../src/remote/executor.js';
 import { sensitive } from '../../src/secrets/sensitive.js';
-import { SecretStore, storePath } from '../../src/secrets/store.js';
+import { SecretStore } from '../../src/secrets/store.js';
 import { crvsBin, ensureDefaultLab, type LabInfo, unbanAll } from './helpers/lab.js';
 
 // Provisioning the default lab for real: every environment kind, idempotence read from Ansible's own counts,
@@ -58,7 +59,7 @@ function askpass(dir: string, name: string, script: string): string {
 }
 
 async function storeValue(environment: string, name: string): Promise<string> {
-  const store = new SecretStore(new ProcessExecutor(), storePath(lab.spec, environment), environment);
+  const store = new SecretStore(new ProcessExecutor(), specPaths(lab.spec).store(environment), environment);
   const v = (await store.load(identity)).get(name)?.value.reveal();
   if (!v) throw new Error(`${name} not in the ${environment} store`);
   return v;
@@ -275,7 +276,7 @@ describe('provisioning the lab', () => {
       expect(changed).toContain(`host: 10.77.0.1\n  port: ${smtpPort}\n`);
       expect(changed).toContain('  slackWebhookSecret: SLACK_WEBHOOK_URL\n');
       writeFileSync(spec, changed);
-      const store = new SecretStore(new ProcessExecutor(), storePath(lab.spec, 'qa'), 'qa');
+      const store = new SecretStore(new ProcessExecutor(), specPaths(lab.spec).store('qa'), 'qa');
       const secrets = await store.load(identity);
       const setAt = new Date().toISOString();
       secrets.set('ALERT_WEBHOOK_URL', { value: sensitive(`http://10.77.0.1:${port}/alerts`), setAt });

@@ -113,6 +113,14 @@ export const registrySchema = doc(
         'Plain-HTTP registry (the lab registry only); servers add it to Docker insecure-registries.',
         false,
       ),
+      pushVia: doc(
+        z
+          .string()
+          .regex(/^[^\s/]+:\d+$/)
+          .optional(),
+        "Where this machine pushes images when it cannot reach `host` as the servers do (a loopback publish or an SSH tunnel to the registry). crvs lab up sets it to the lab registry's loopback publish.",
+        '127.0.0.1:5000',
+      ),
     })
     .default({ host: 'docker.io', tokenSecret: 'REGISTRY_TOKEN', insecure: false }),
   "Registry that hosts the country's configuration image.",

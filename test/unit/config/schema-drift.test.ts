@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { packagePath } from '../../../src/paths.js';
 import { renderJsonSchema, specJsonSchema } from '../../../src/config/json-schema.js';
 import { validateSpecText } from '../../../src/config/load.js';
 import { renderReference } from '../../../src/config/reference.js';
+import { packagePath } from '../../../src/paths.js';
 
 describe('generated artefacts match the code schema', () => {
   it('schema/crvs.schema.json is up to date (regenerate: crvs schema -o schema/crvs.schema.json)', () => {

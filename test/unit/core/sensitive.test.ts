@@ -1,7 +1,18 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { chain, pipe, quote } from '../../../src/remote/combinators.js';
 import { ProcessExecutor, RecordingExecutor } from '../../../src/remote/executor.js';
+import {
+  and,
+  cmd,
+  discardErrors,
+  group,
+  mergeErrors,
+  or,
+  pipe,
+  quote,
+  seq,
+  sudo,
+} from '../../../src/remote/shell.js';
 import { createOutput } from '../../../src/report/output.js';
 import { REDACTED, redact, sensitive } from '../../../src/secrets/sensitive.js';
 
@@ -56,12 +67,24 @@ describe('executor', () => {
   });
 });
 
-describe('shell combinators', () => {
-  it('quote every word', () => {
+describe('shell lines (the one place words become a shell line)', () => {
+  it('quotes every word that is not plainly safe', () => {
     expect(quote("it's")).toBe(`'it'\\''s'`);
-    expect(chain(['mkdir', '-p', '/var/lib/crvs'], ['echo', 'a b'])).toBe(
+    expect(quote('a b')).toBe(`'a b'`);
+    expect(quote('$HOME')).toBe(`'$HOME'`);
+    expect(quote('`id`')).toBe(`'\`id\`'`);
+    expect(quote('x;rm -rf /')).toBe(`'x;rm -rf /'`);
+    expect(quote('/var/lib/crvs:a=b,c@d%e+f')).toBe('/var/lib/crvs:a=b,c@d%e+f');
+    expect(quote('')).toBe(`''`);
+  });
+
+  it('joins commands only with the operators it names', () => {
+    expect(and(cmd('mkdir', '-p', '/var/lib/crvs'), cmd('echo', 'a b'))).toBe(
       `mkdir -p /var/lib/crvs && echo 'a b'`,
     );
-    expect(pipe(['cat', 'f'], ['grep', '$HOME'])).toBe(`cat f | grep '$HOME'`);
+    expect(pipe(cmd('cat', 'f'), cmd('grep', '$HOME'))).toBe(`cat f | grep '$HOME'`);
+    expect(or(cmd('a'), group(and(cmd('b'), cmd('c'))))).toBe('a || { b && c; }');
+    expect(seq(discardErrors(cmd('x')), mergeErrors(cmd('y')))).toBe('x 2>/dev/null; y 2>&1');
+    expect(sudo('docker', 'ps', '--format', '{{.Names}}')).toBe("sudo -n docker ps --format '{{.Names}}'");
   });
 });

@@ -1,13 +1,29 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { assess, parseProbe } from '../../../src/deploy/converge.js';
-import { bindSecrets, deploy } from '../../../src/deploy/deploy.js';
-import { acquireLock, parseLockAnswer } from '../../../src/deploy/lock.js';
-import type { Manager } from '../../../src/deploy/remote.js';
-import { createSecret, dockerSecretName } from '../../../src/deploy/swarm.js';
+import { appendAudit, readAudit } from '../../../src/deploy/audit.js';
+import { bindSecrets } from '../../../src/deploy/bind.js';
+import { assess, parseProbe, probeStack } from '../../../src/deploy/converge.js';
+import { acquireLock, parseLockAnswer, releaseLock } from '../../../src/deploy/lock.js';
+import { createSeedJob, removeService, seedJobLogs, seedJobState } from '../../../src/deploy/seed.js';
+import {
+  createSecret,
+  dockerSecretName,
+  managerClock,
+  readRelease,
+  readStack,
+  serviceDiagnostics,
+  stackDeploy,
+  uploadStack,
+  writeRelease,
+} from '../../../src/deploy/swarm.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
+import type { RemoteHost } from '../../../src/remote/host.js';
 import { forgetSecrets, sensitive } from '../../../src/secrets/sensitive.js';
+import type { Effects, EnvironmentContext } from '../../../src/usecases/context.js';
+import { applyRelease, planRelease } from '../../../src/usecases/deploy.js';
+import { labExample } from '../helpers/spec.js';
 
-const m: Manager = { environment: 'qa', ssh: ['ssh', '-F', '/l/ssh_config', 'qa-1'] };
+const m: RemoteHost = { environment: 'qa', ssh: ['ssh', '-F', '/l/ssh_config', 'qa-1'] };
+const remote = (c: { argv: string[] }) => c.argv.slice(4).join(' ');
 const compose = `services:
   app:
     image: reg/app:v2
@@ -30,7 +46,7 @@ describe('deploy lock', () => {
     expect(c.argv.slice(0, 4)).toEqual(['ssh', '-F', '/l/ssh_config', 'qa-1']);
     expect(c.argv[4]).toBe(
       'sudo -n mkdir -p /var/lib/crvs/locks && sudo -n mkdir /var/lib/crvs/locks/deploy-qa && ' +
-        "sudo -n sh -c 'cat > /var/lib/crvs/locks/deploy-qa/holder.json' && echo acquired || " +
+        'sudo -n tee /var/lib/crvs/locks/deploy-qa/holder.json >/dev/null && echo acquired || ' +
         '{ echo held && sudo -n cat /var/lib/crvs/locks/deploy-qa/holder.json; }',
     );
     expect(c.stdin).toBe(
@@ -41,6 +57,78 @@ describe('deploy lock', () => {
       acquired: false,
       holder: { who: 'bob', host: 'ci', since: 'x', action: 'deploy v3' },
     });
+    expect(remote(releaseLock(m))).toBe('sudo -n rm -rf /var/lib/crvs/locks/deploy-qa || true');
+  });
+});
+
+describe('commands on the manager, exactly', () => {
+  it('swarm: stack file upload, stack deploy, release record, clock, diagnostics', () => {
+    expect(remote(uploadStack(m, 'v2', 'x'))).toBe(
+      'sudo -n mkdir -p /var/lib/crvs/qa && sudo -n tee /var/lib/crvs/qa/stack-v2.yml >/dev/null',
+    );
+    expect(remote(readStack(m, 'v2+b'))).toBe('sudo -n cat /var/lib/crvs/qa/stack-v2_b.yml');
+    expect(remote(stackDeploy(m, 'crvs', 'v2'))).toBe(
+      'sudo -n docker stack deploy --with-registry-auth --resolve-image changed --compose-file /var/lib/crvs/qa/stack-v2.yml crvs',
+    );
+    expect(remote(readRelease(m))).toBe("sudo -n cat /var/lib/crvs/qa/release.json 2>/dev/null || echo '{}'");
+    const w = writeRelease(m, { version: 'v2', at: 't', history: ['v1', 'v2'] });
+    expect(remote(w)).toBe('sudo -n tee /var/lib/crvs/qa/release.json >/dev/null');
+    expect(w.stdin).toBe(
+      '{\n  "version": "v2",\n  "at": "t",\n  "history": [\n    "v1",\n    "v2"\n  ]\n}\n',
+    );
+    expect(remote(managerClock(m))).toBe('date -u +%Y-%m-%dT%H:%M:%SZ');
+    expect(remote(serviceDiagnostics(m, 'crvs_app'))).toBe(
+      "sudo -n docker service ps --no-trunc --format '{{.Name}} {{.CurrentState}} {{.Error}}' crvs_app; " +
+        'sudo -n docker service logs --tail 30 --no-task-ids --timestamps crvs_app 2>&1 | tail -n 30',
+    );
+    expect(remote(probeStack(m, 'crvs'))).toBe(
+      'sudo -n docker stack services -q crvs | xargs -r sudo -n docker service inspect --format ' +
+        `'{"name":{{json .Spec.Name}},"image":{{json .Spec.TaskTemplate.ContainerSpec.Image}},"update":{{json .UpdateStatus}}}' && ` +
+        `sudo -n docker stack services --format '{"name":{{json .Name}},"replicas":{{json .Replicas}}}' crvs`,
+    );
+  });
+
+  it('audit: append-only where the file system allows it; the entry travels on stdin', () => {
+    const entry = {
+      at: '2026-11-24T10:00:00.000Z',
+      environment: 'qa',
+      action: 'deploy' as const,
+      who: 'alice',
+      from: 'laptop',
+      version: 'v2',
+      result: 'started' as const,
+    };
+    const c = appendAudit(m, entry);
+    expect(remote(c)).toBe(
+      'sudo -n mkdir -p /var/lib/crvs && sudo -n touch /var/lib/crvs/audit.log && ' +
+        '{ sudo -n chattr +a /var/lib/crvs/audit.log 2>/dev/null || true; } && ' +
+        'sudo -n tee -a /var/lib/crvs/audit.log >/dev/null',
+    );
+    expect(c.stdin).toBe(`${JSON.stringify(entry)}\n`);
+    expect(remote(readAudit(m, 5))).toBe('sudo -n tail -n 5 /var/lib/crvs/audit.log 2>/dev/null || true');
+  });
+
+  it('seed job: a one-shot Swarm job on the stack network, secrets as Docker secrets', () => {
+    const c = createSeedJob(m, {
+      name: 'crvs_seed_1',
+      image: 'reg/crvs-demo-app:v1',
+      network: 'crvs_default',
+      secrets: [{ name: 'crvs_app_db_password_0123456789', target: 'APP_DB_PASSWORD' }],
+      force: false,
+      reset: true,
+    });
+    expect(remote(c)).toBe(
+      'sudo -n docker service create --detach --quiet --name crvs_seed_1 --mode replicated-job ' +
+        '--restart-condition none --network crvs_default ' +
+        '--secret source=crvs_app_db_password_0123456789,target=APP_DB_PASSWORD ' +
+        '--env DB_HOST=db --env DOCUMENTS_URL=http://documents:8080 --env FORCE=0 --env RESET=1 ' +
+        'reg/crvs-demo-app:v1 node /app/seed.js',
+    );
+    expect(remote(seedJobState(m, 'crvs_seed_1'))).toBe(
+      "sudo -n docker service ps --no-trunc --format '{{.CurrentState}}|{{.Error}}' crvs_seed_1",
+    );
+    expect(remote(seedJobLogs(m, 'crvs_seed_1'))).toBe('sudo -n docker service logs --raw crvs_seed_1 2>&1');
+    expect(remote(removeService(m, 'crvs_seed_1'))).toBe('sudo -n docker service rm crvs_seed_1');
   });
 });
 
@@ -62,6 +150,20 @@ describe('secrets for the stack', () => {
     expect(() => bindSecrets(compose, 'crvs', {})).toThrow(
       'the stack needs secrets that are not in the store: APP_DB_PASSWORD',
     );
+  });
+
+  it('binds a kept stack file to the values it is given, and keeps the names it cannot bind', () => {
+    const kept = compose.replace(
+      'external: true',
+      'external: true\n    name: crvs_app_db_password_0000000000',
+    );
+    const fresh = sensitive('canary-new-value', 'APP_DB_PASSWORD');
+    expect(bindSecrets(kept, 'crvs', { APP_DB_PASSWORD: fresh }).bound.map((b) => b.name)).toEqual([
+      dockerSecretName('crvs', 'APP_DB_PASSWORD', fresh),
+    ]);
+    expect(bindSecrets(kept, 'crvs', {}).kept).toEqual([
+      { key: 'APP_DB_PASSWORD', name: 'crvs_app_db_password_0000000000' },
+    ]);
   });
 });
 
@@ -106,35 +208,77 @@ describe('convergence', () => {
   });
 });
 
-describe('the deploy flow', () => {
-  const responses = (probeOut: string) => [
+describe('the deploy flow: a plan, then apply', () => {
+  const spec = labExample();
+  const c: EnvironmentContext = {
+    spec,
+    specFile: '/lab/crvs.yaml',
+    identity: '/lab/id',
+    knownHosts: '/lab/known_hosts',
+    environment: 'qa',
+    manager: m,
+  };
+  const fx = (exec: RecordingExecutor, lines: string[] = []): Effects => ({
+    exec,
+    progress: (l) => lines.push(l),
+    now: () => new Date('2026-11-24T10:00:00Z'),
+    actor: { who: 'alice', from: 'laptop' },
+    env: {},
+    pollMs: 1,
+  });
+  const responses = (probeOut: string, release = '{"version":"v1","history":["v1"]}') => [
     { match: /mkdir \/var\/lib\/crvs\/locks\/deploy-qa/, result: { stdout: 'acquired\n' } },
-    { match: /release\.json.*echo/, result: { stdout: '{"version":"v1","history":["v1"]}' } },
+    { match: /release\.json.*echo/, result: { stdout: release } },
+    { match: /stack-v1\.yml/, result: { stdout: compose.replace('v2', 'v1') } },
     { match: /docker secret ls/, result: { stdout: 'crvs_other_0000000000\n' } },
     { match: /date -u/, result: { stdout: '2026-11-24T10:00:00Z\n' } },
     { match: /docker stack services -q/, result: { stdout: probeOut } },
   ];
+  const converged =
+    '{"name":"crvs_app","image":"reg/app:v2","update":{"State":"completed","StartedAt":"2026-11-24T10:00:02Z"}}\n{"name":"crvs_app","replicas":"2/2"}\n';
+  const values = () => ({ APP_DB_PASSWORD: sensitive('canary-db-9', 'APP_DB_PASSWORD') });
+  const plan = (exec: RecordingExecutor) =>
+    planRelease(fx(exec), c, {
+      action: 'deploy',
+      version: 'v2',
+      template: compose,
+      values: values(),
+      build: [],
+    });
 
-  it('locks, audits, creates the new secret, uploads, deploys, waits, records the release, unlocks', async () => {
-    const exec = new RecordingExecutor(
-      responses(
-        '{"name":"crvs_app","image":"reg/app:v2","update":{"State":"completed","StartedAt":"2026-11-24T10:00:02Z"}}\n{"name":"crvs_app","replicas":"2/2"}\n',
-      ),
-    );
+  it('plans without changing anything: the steps, the secret to create, the diff against what runs', async () => {
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    expect(exec.commands.map((x) => x.description)).toEqual([
+      'list Docker secrets',
+      'read the running release',
+      'read the v1 stack file',
+    ]);
+    expect(p.running).toBe('v1');
+    expect(p.steps).toEqual([
+      'take the deploy lock of qa',
+      'create Docker secret for APP_DB_PASSWORD',
+      'upload the v2 stack file',
+      'docker stack deploy crvs (v2)',
+      'watch until every service has converged (Swarm rolls back a release that does not)',
+      'record release v2',
+      'release the deploy lock of qa',
+    ]);
+    expect(p.secrets.map((x) => [x.key, x.exists])).toEqual([['APP_DB_PASSWORD', false]]);
+    expect(p.diff).toContain('--- running v1\t\n+++ would deploy v2\t\n');
+    expect(p.diff).toContain('-    image: reg/app:v1\n');
+    expect(p.diff).toContain('+    image: reg/app:v2\n');
+    expect(JSON.stringify(p)).not.toContain('canary');
+  });
+
+  it('apply executes that plan: lock, audit, secret, upload, deploy, watch, record, unlock', async () => {
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    exec.commands.length = 0;
     const lines: string[] = [];
-    const r = await deploy(
-      { exec, progress: (l) => lines.push(l), pollMs: 1 },
-      {
-        manager: m,
-        stack: 'crvs',
-        version: 'v2',
-        compose,
-        secrets: { APP_DB_PASSWORD: sensitive('canary-db-9') },
-      },
-    );
+    const r = await applyRelease(fx(exec, lines), c, p);
     expect(r.previous).toBe('v1');
-    const steps = exec.commands.map((c) => c.description);
-    expect(steps).toEqual([
+    expect(exec.commands.map((x) => x.description)).toEqual([
       'take the deploy lock of qa',
       'read the running release',
       'audit: deploy started',
@@ -148,8 +292,20 @@ describe('the deploy flow', () => {
       'audit: deploy succeeded',
       'release the deploy lock of qa',
     ]);
+    const upload = exec.commands.find((x) => x.description === 'upload the v2 stack file');
+    expect(upload?.stdin).toBe(p.compose);
     expect(exec.lines().join('\n')).not.toContain('canary');
     expect(lines).toContain('app 2/2');
+  });
+
+  it('refuses a plan made against another running release, and still unlocks', async () => {
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    const moved = new RecordingExecutor(responses(converged, '{"version":"v9","history":["v9"]}'));
+    await expect(applyRelease(fx(moved), c, p)).rejects.toThrow(
+      'the plan was made while v1 ran on qa; now v9 runs',
+    );
+    expect(moved.commands.map((x) => x.description).at(-1)).toBe('release the deploy lock of qa');
   });
 
   it('reports a rolled-back release with diagnostics, audits it and still unlocks', async () => {
@@ -158,20 +314,11 @@ describe('the deploy flow', () => {
         '{"name":"crvs_app","image":"reg/app:v3","update":{"State":"rollback_completed","StartedAt":"2026-11-24T10:00:02Z","Message":"update rolled back"}}\n{"name":"crvs_app","replicas":"2/2"}\n',
       ),
     );
-    await expect(
-      deploy(
-        { exec, progress: () => {}, pollMs: 1 },
-        {
-          manager: m,
-          stack: 'crvs',
-          version: 'v3',
-          compose,
-          secrets: { APP_DB_PASSWORD: sensitive('canary-db-9') },
-        },
-      ),
-    ).rejects.toThrow('v3 did not become healthy on qa; Swarm rolled it back');
-    const steps = exec.commands.map((c) => c.description);
-    expect(steps.slice(-3)).toEqual([
+    const p = await plan(exec);
+    await expect(applyRelease(fx(exec), c, p)).rejects.toThrow(
+      'v2 did not become healthy on qa; Swarm rolled it back',
+    );
+    expect(exec.commands.map((x) => x.description).slice(-3)).toEqual([
       'diagnose crvs_app',
       'audit: deploy rolled-back',
       'release the deploy lock of qa',
@@ -179,7 +326,9 @@ describe('the deploy flow', () => {
   });
 
   it('refuses when another deploy holds the lock, naming the holder', async () => {
-    const exec = new RecordingExecutor([
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    const held = new RecordingExecutor([
       {
         match: /mkdir/,
         result: {
@@ -187,12 +336,9 @@ describe('the deploy flow', () => {
         },
       },
     ]);
-    await expect(
-      deploy(
-        { exec, progress: () => {} },
-        { manager: m, stack: 'crvs', version: 'v2', compose, secrets: {} },
-      ),
-    ).rejects.toThrow('qa is locked by bob on ci since 2026-11-24T09:59:00Z (deploy v9)');
-    expect(exec.commands).toHaveLength(1);
+    await expect(applyRelease(fx(held), c, p)).rejects.toThrow(
+      'qa is locked by bob on ci since 2026-11-24T09:59:00Z (deploy v9)',
+    );
+    expect(held.commands).toHaveLength(1);
   });
 });

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { bindSecrets } from '../../../src/deploy/deploy.js';
-import { render } from '../../../src/deploy/release.js';
+import { validateSpecText } from '../../../src/config/load.js';
+import type { Spec } from '../../../src/config/schema.js';
+import { bindSecrets } from '../../../src/deploy/bind.js';
 import { DEMO_SECRETS, renderDemoStack } from '../../../src/deploy/stack-demo.js';
 import { envSecretName, renderOpenCrvsStack } from '../../../src/deploy/stack-opencrvs.js';
 import { catalogue } from '../../../src/secrets/catalogue.js';
 import { generate } from '../../../src/secrets/generate.js';
 import { forgetSecrets, type Sensitive, sensitive } from '../../../src/secrets/sensitive.js';
-import { validateSpecText } from '../../../src/config/load.js';
-import type { Spec } from '../../../src/config/schema.js';
+import { renderRelease as render } from '../../../src/usecases/release.js';
 
 interface Service {
   image: string;

@@ -2,16 +2,16 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validateSpecText } from '../../../src/config/load.js';
 import { runServer } from '../../../src/lab/containers.js';
 import { serverDeliveryScript } from '../../../src/lab/delivery.js';
 import { renderDnsmasq } from '../../../src/lab/dns.js';
-import { buildImage, folderDigest, labRecipes, securityArchive } from '../../../src/lab/images.js';
+import { buildImage, labRecipes, securityArchive } from '../../../src/lab/images.js';
 import { clearCommands, parseRate, shapeCommands } from '../../../src/lab/shape.js';
 import { renderSshConfig } from '../../../src/lab/ssh-config.js';
 import { labTopology } from '../../../src/lab/topology.js';
 import { labSpecText } from '../../../src/lab/up.js';
-import { packagePath } from '../../../src/paths.js';
-import { validateSpecText } from '../../../src/config/load.js';
+import { folderDigest, packagePath } from '../../../src/paths.js';
 
 const templatePath = packagePath('examples', 'lab', 'crvs.yaml');
 const template = readFileSync(templatePath, 'utf8');
@@ -85,9 +85,9 @@ describe('lab builders', () => {
         'server=127.0.0.11',
         'domain-needed',
         'bogus-priv',
-        'address=/lab.crvs.test/10.77.0.21',
-        'address=/staging.lab.crvs.test/10.77.0.31',
         'address=/qa.lab.crvs.test/10.77.0.11',
+        'address=/staging.lab.crvs.test/10.77.0.31',
+        'address=/lab.crvs.test/10.77.0.21',
         'address=/prod-1.lab.crvs.test/10.77.0.21',
         'address=/prod-2.lab.crvs.test/10.77.0.22',
         'address=/staging-1.lab.crvs.test/10.77.0.31',

@@ -2,24 +2,31 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { provision } from '../../../src/provision/run.js';
+import { PACKAGE_ROOT } from '../../../src/paths.js';
+import { playbookCommand, sshProbe } from '../../../src/provision/playbook.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
-import { validateSpecText } from '../../../src/config/load.js';
+import type { Effects } from '../../../src/usecases/context.js';
+import { provision } from '../../../src/usecases/provision.js';
+import { specFrom } from '../helpers/spec.js';
 
 // `crvs provision --check` on servers crvs has or has not provisioned, with a scripted executor (no servers).
 const dir = mkdtempSync(join(tmpdir(), 'crvs-check-'));
 const specFile = join(dir, 'crvs.yaml');
 writeFileSync(specFile, readFileSync('examples/lab/crvs.yaml', 'utf8'));
-const parsed = validateSpecText(readFileSync(specFile, 'utf8'));
-if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-const spec = parsed.spec;
-const options = {
+const s = {
+  spec: specFrom(specFile),
   specFile,
-  environment: 'production',
   identity: join(dir, 'id_ed25519'),
   knownHosts: join(dir, 'known_hosts'),
-  check: true,
 };
+const options = { environment: 'production', check: true };
+const fx = (exec: RecordingExecutor, progress: (l: string) => void = () => {}): Effects => ({
+  exec,
+  progress,
+  now: () => new Date('2026-11-24T10:00:00Z'),
+  actor: { who: 'alice', from: 'laptop' },
+  env: {},
+});
 const stats = JSON.stringify({
   event: 'stats',
   hosts: {
@@ -31,7 +38,7 @@ const stats = JSON.stringify({
 describe('provision --check', () => {
   it('refuses servers that do not answer as the automation user, before Ansible runs', async () => {
     const exec = new RecordingExecutor([{ match: /crvs@10\.77\.0\.22 true$/, result: { code: 255 } }]);
-    await expect(provision({ exec, progress: () => {} }, spec, options)).rejects.toMatchObject({
+    await expect(provision(fx(exec), s, options)).rejects.toMatchObject({
       code: 'E_CHECK_UNPROVISIONED',
       message:
         '--check compares provisioned servers with the spec, and prod-2 does not answer as crvs yet: ' +
@@ -43,7 +50,11 @@ describe('provision --check', () => {
   it('runs the playbook in check mode once every server answers as the automation user', async () => {
     const exec = new RecordingExecutor([{ match: 'ansible-playbook', result: { stdout: `${stats}\n` } }]);
     const progress: string[] = [];
-    const r = await provision({ exec, progress: (l) => progress.push(l) }, spec, options);
+    const r = await provision(
+      fx(exec, (l) => progress.push(l)),
+      s,
+      options,
+    );
     // No store next to this spec: the alert webhook the spec names is missing, and the run says so.
     expect(progress).toContain(
       'warning: ALERT_WEBHOOK_URL not in the production secrets store: SSH logins on production are not posted ' +
@@ -54,5 +65,33 @@ describe('provision --check', () => {
     expect(playbook[0]).toContain(' --check ');
     expect(r.connectedAs).toEqual({ 'prod-1': 'crvs', 'prod-2': 'crvs' });
     expect(r.stats['prod-1']?.changed).toBe(1);
+  });
+});
+
+describe('the commands of a provisioning run, exactly', () => {
+  it('ansible-playbook over the generated inventory and secrets file, with the shipped configuration', () => {
+    const root = PACKAGE_ROOT.replace(/\/$/, '');
+    const c = playbookCommand(
+      '/tmp/run',
+      { environment: 'qa', check: true, tags: ['ssh', 'firewall'] },
+      () => {},
+    );
+    expect(c.argv.join(' ')).toBe(
+      `ansible-playbook -i /tmp/run/inventory.yml -e @/tmp/run/secrets.json --check --tags ssh,firewall ${root}/ansible/playbooks/site.yml`,
+    );
+    expect(c.env).toEqual({
+      ANSIBLE_CONFIG: `${root}/ansible/ansible.cfg`,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      PYTHONUNBUFFERED: '1',
+    });
+    expect(c.description).toBe('ansible-playbook site.yml (qa)');
+  });
+
+  it('the probe that tells which account a server accepts', () => {
+    expect(sshProbe('/k/id', '/k/kh', 'crvs', '10.0.0.5', 22).argv.join(' ')).toBe(
+      'ssh -i /k/id -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10 -o UserKnownHostsFile=/k/kh ' +
+        '-o StrictHostKeyChecking=accept-new -p 22 crvs@10.0.0.5 true',
+    );
   });
 });

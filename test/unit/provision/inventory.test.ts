@@ -2,15 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import {
-  buildInventory,
-  environmentKind,
-  sshAllowedSources,
-  totpRequired,
-} from '../../../src/provision/inventory.js';
-import { sshArgv } from '../../../src/remote/ssh.js';
+import { environmentKind } from '../../../src/config/environment.js';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
+import { buildInventory, sshAllowedSources, totpRequired } from '../../../src/provision/inventory.js';
+import { sshArgv } from '../../../src/remote/ssh.js';
 
 /** The lab's spec, optionally reached through its jump host (connection method bastion). */
 function labSpec(method: 'direct' | 'bastion'): Spec {

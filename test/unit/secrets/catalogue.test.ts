@@ -1,13 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../../src/secrets/catalogue.js';
-import { validateSpecText } from '../../../src/config/load.js';
-
-function spec(file: string) {
-  const r = validateSpecText(readFileSync(file, 'utf8'));
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.spec;
-}
+import { specFrom as spec } from '../helpers/spec.js';
 
 describe('the secrets an environment needs', () => {
   it('holds only the alert destinations on the backup server and the jump host, which run no stack', () => {

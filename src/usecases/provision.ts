@@ -1,42 +1,27 @@
 // `crvs provision`: probe how to connect, enrol TOTP secrets, write the inventory and a 0600 secrets file in a
-// private temp dir, run the shipped playbook, report per host.
+// private temp dir, run the shipped playbook, report per host. One environment at a time.
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { AUTOMATION_USER, JUMP_USER, proxyJump, serversOf, specPaths } from '../config/environment.js';
 import { CrvsError } from '../errors.js';
-import { packagePath } from '../paths.js';
-import type { CommandSpec, Executor } from '../remote/executor.js';
-import { sshArgv } from '../remote/ssh.js';
+import {
+  type AnsibleEvent,
+  describeEvent,
+  failedHosts,
+  type HostStats,
+  parseEvent,
+} from '../provision/events.js';
+import { buildInventory, type SecretVars, totpRequired } from '../provision/inventory.js';
+import { type PlaybookOptions, playbookCommand, sshProbe } from '../provision/playbook.js';
+import type { Executor } from '../remote/executor.js';
 import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
-import { ciKeyPath, recipients, SecretStore, storePath } from '../secrets/store.js';
-import type { Spec } from '../config/schema.js';
-import { type AnsibleEvent, describeEvent, failedHosts, type HostStats, parseEvent } from './events.js';
-import {
-  AUTOMATION_USER,
-  buildInventory,
-  JUMP_USER,
-  proxyJump,
-  type SecretVars,
-  totpRequired,
-} from './inventory.js';
-
-export interface ProvisionRun {
-  exec: Executor;
-  progress: (line: string) => void;
-}
-
-export interface ProvisionOptions {
-  specFile: string;
-  environment: string;
-  identity: string;
-  knownHosts: string;
-  check?: boolean;
-  tags?: string[];
-}
+import { recipients, SecretStore } from '../secrets/store.js';
+import type { Effects, SpecContext } from './context.js';
 
 export interface ProvisionResult {
   environment: string;
@@ -44,47 +29,6 @@ export interface ProvisionResult {
   connectedAs: Record<string, string>;
   enrolled: string[];
   ms: number;
-}
-
-export function sshProbe(
-  identity: string,
-  knownHosts: string,
-  user: string,
-  address: string,
-  port: number,
-  jump?: string,
-): CommandSpec {
-  return {
-    argv: [...sshArgv({ identity, knownHosts, user, address, port, ...(jump ? { jump } : {}) }), 'true'],
-    allowFailure: true,
-    description: `probe ${user}@${address}`,
-    timeoutMs: 30_000,
-  };
-}
-
-export function playbookCommand(dir: string, o: ProvisionOptions, onLine: (l: string) => void): CommandSpec {
-  return {
-    argv: [
-      'ansible-playbook',
-      '-i',
-      join(dir, 'inventory.yml'),
-      '-e',
-      `@${join(dir, 'secrets.json')}`,
-      ...(o.check ? ['--check'] : []),
-      ...(o.tags?.length ? ['--tags', o.tags.join(',')] : []),
-      packagePath('ansible', 'playbooks', 'site.yml'),
-    ],
-    env: {
-      ANSIBLE_CONFIG: packagePath('ansible', 'ansible.cfg'),
-      ANSIBLE_NOCOLOR: '1',
-      ANSIBLE_FORCE_COLOR: '0',
-      PYTHONUNBUFFERED: '1',
-    },
-    allowFailure: true,
-    description: `ansible-playbook site.yml (${o.environment})`,
-    timeoutMs: 60 * 60_000,
-    onStdoutLine: onLine,
-  };
 }
 
 async function publicKey(exec: Executor, identity: string): Promise<string> {
@@ -96,7 +40,7 @@ async function publicKey(exec: Executor, identity: string): Promise<string> {
 
 /** The CD workflows connect as the automation user with the CI key (secrets/ci.pub), as the operator does. */
 async function ciKeys(specFile: string): Promise<string[]> {
-  const file = ciKeyPath(specFile);
+  const file = specPaths(specFile).ciKey;
   if (!existsSync(file)) return [];
   return (await readFile(file, 'utf8'))
     .split('\n')
@@ -104,32 +48,28 @@ async function ciKeys(specFile: string): Promise<string[]> {
     .filter((l) => /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+) /.test(l));
 }
 
-export async function provision(
-  run: ProvisionRun,
-  spec: Spec,
-  o: ProvisionOptions,
-): Promise<ProvisionResult> {
-  const started = Date.now();
-  const env = spec.environments[o.environment as keyof Spec['environments']];
-  if (!env) throw new CrvsError('E_USAGE', `the spec has no ${o.environment} environment`, { exitCode: 2 });
-  const key = await publicKey(run.exec, o.identity);
+export async function provision(fx: Effects, sc: SpecContext, o: PlaybookOptions): Promise<ProvisionResult> {
+  const { spec } = sc;
+  const started = fx.now().getTime();
+  const servers = serversOf(spec, o.environment);
+  const key = await publicKey(fx.exec, sc.identity);
 
   // Jump host: the relay user once provisioned (the automation user answering there says it is), its
   // delivered account before. The relay user itself has no shell to probe with.
   let jumpUser = JUMP_USER;
   const jumpServer = spec.environments.jump?.servers[0];
   if (proxyJump(spec, o.environment, JUMP_USER) && jumpServer) {
-    const ok = await run.exec.run(
-      sshProbe(o.identity, o.knownHosts, AUTOMATION_USER, jumpServer.address, jumpServer.sshPort),
+    const ok = await fx.exec.run(
+      sshProbe(sc.identity, sc.knownHosts, AUTOMATION_USER, jumpServer.address, jumpServer.sshPort),
     );
     jumpUser = ok.code === 0 ? JUMP_USER : jumpServer.adminUser;
   }
   const jump = proxyJump(spec, o.environment, jumpUser);
   const connectAs: Record<string, string> = {};
   await Promise.all(
-    env.servers.map(async (s) => {
-      const r = await run.exec.run(
-        sshProbe(o.identity, o.knownHosts, AUTOMATION_USER, s.address, s.sshPort, jump),
+    servers.map(async (s) => {
+      const r = await fx.exec.run(
+        sshProbe(sc.identity, sc.knownHosts, AUTOMATION_USER, s.address, s.sshPort, jump),
       );
       connectAs[s.name] = r.code === 0 ? AUTOMATION_USER : s.adminUser;
     }),
@@ -139,7 +79,7 @@ export async function provision(
   // cannot predict much (packages are not installed, so their services and files do not exist yet): refuse
   // rather than print a misleading dry run.
   if (o.check) {
-    const fresh = env.servers.filter((s) => connectAs[s.name] !== AUTOMATION_USER).map((s) => s.name);
+    const fresh = servers.filter((s) => connectAs[s.name] !== AUTOMATION_USER).map((s) => s.name);
     if (fresh.length)
       throw new CrvsError(
         'E_CHECK_UNPROVISIONED',
@@ -150,14 +90,14 @@ export async function provision(
   }
 
   // TOTP: one secret per present admin, kept in the environment's encrypted store.
-  const store = new SecretStore(run.exec, storePath(o.specFile, o.environment), o.environment);
-  const secrets = await store.load(o.identity);
+  const store = new SecretStore(fx.exec, specPaths(sc.specFile).store(o.environment), o.environment);
+  const secrets = await store.load(sc.identity);
   // The spec says where login alerts go; a store without that value would silently send them nowhere.
   const unset = [spec.alerts.webhookSecret, spec.alerts.slackWebhookSecret].filter(
     (n): n is string => n !== undefined && !secrets.has(n),
   );
   if (unset.length)
-    run.progress(
+    fx.progress(
       `warning: ${unset.join(', ')} not in the ${o.environment} secrets store: SSH logins on ${o.environment} ` +
         `are not posted there (crvs secrets init ${o.environment})`,
     );
@@ -169,13 +109,13 @@ export async function provision(
       if (!secrets.has(name)) {
         secrets.set(name, {
           value: sensitive(generate(TOTP_GENERATOR), name),
-          setAt: new Date().toISOString(),
+          setAt: fx.now().toISOString(),
         });
         enrolled.push(admin.name);
       }
       totp[admin.name] = (secrets.get(name)?.value.reveal() ?? '') as string;
     }
-    if (enrolled.length && !o.check) await store.save(secrets, await recipients(spec, o.specFile));
+    if (enrolled.length && !o.check) await store.save(secrets, await recipients(spec, sc.specFile));
   }
   const value = (name: string | undefined) => (name ? (secrets.get(name)?.value.reveal() ?? '') : '');
   const vars: SecretVars = {
@@ -201,23 +141,23 @@ export async function provision(
       spec,
       o.environment,
       {
-        automationKeys: [key, ...(await ciKeys(o.specFile)).filter((k) => k !== key)],
+        automationKeys: [key, ...(await ciKeys(sc.specFile)).filter((k) => k !== key)],
         connectAs,
-        identity: o.identity,
-        knownHosts: o.knownHosts,
+        identity: sc.identity,
+        knownHosts: sc.knownHosts,
       },
       jumpUser,
     );
     await writeFile(join(dir, 'inventory.yml'), stringify(inventory), { mode: 0o600 });
     await writeFile(join(dir, 'secrets.json'), JSON.stringify(vars), { mode: 0o600 });
     let stats: Record<string, HostStats> = {};
-    const r = await run.exec.run(
+    const r = await fx.exec.run(
       playbookCommand(dir, o, (line) => {
         const e: AnsibleEvent | undefined = parseEvent(line);
         if (!e) return;
         if (e.event === 'stats') stats = e.hosts;
         const text = describeEvent(e);
-        if (text) run.progress(text);
+        if (text) fx.progress(text);
       }),
     );
     for (const line of r.stdout.split('\n')) {
@@ -233,7 +173,13 @@ export async function provision(
           hint: r.stderr.trim().split('\n').slice(-3).join(' ') || 'see the failed tasks above',
         },
       );
-    return { environment: o.environment, stats, connectedAs: connectAs, enrolled, ms: Date.now() - started };
+    return {
+      environment: o.environment,
+      stats,
+      connectedAs: connectAs,
+      enrolled,
+      ms: fx.now().getTime() - started,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,57 @@
+// What every use case is given: the effects it may use (one executor, progress lines, the clock, who acts, the
+// process environment as the CLI read it) and, for those that act on one environment, that environment resolved
+// from the spec: its manager as a remote host. The CLI builds these once per command (src/cli/environment.ts).
+import { AUTOMATION_USER, applicationEnvironment, managerServer, proxyJump } from '../config/environment.js';
+import type { Spec } from '../config/schema.js';
+import type { Actor } from '../deploy/audit.js';
+import type { Executor } from '../remote/executor.js';
+import { type RemoteHost, remoteHost } from '../remote/host.js';
+
+export interface Effects {
+  exec: Executor;
+  progress: (line: string) => void;
+  now: () => Date;
+  actor: Actor;
+  /** Environment variables, as the CLI's I/O gives them (never read from `process` here). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Poll interval of watched operations (tests shorten it). */
+  pollMs?: number;
+}
+
+export interface Connection {
+  /** SSH private key crvs connects with; it also opens the secrets stores. */
+  identity: string;
+  /** Pinned host keys. */
+  knownHosts: string;
+}
+
+export interface SpecContext extends Connection {
+  spec: Spec;
+  specFile: string;
+}
+
+export interface EnvironmentContext extends SpecContext {
+  environment: string;
+  /** The server that runs the environment's manager (or its only server), as the automation user. */
+  manager: RemoteHost;
+}
+
+/** The manager (or only server) of any environment, reached as the automation user, through the jump host if any. */
+export function managerHost(spec: Spec, environment: string, c: Connection): RemoteHost {
+  const server = managerServer(spec, environment);
+  const jump = proxyJump(spec, environment);
+  return remoteHost(environment, {
+    identity: c.identity,
+    knownHosts: c.knownHosts,
+    user: AUTOMATION_USER,
+    address: server.address,
+    port: server.sshPort,
+    ...(jump ? { jump } : {}),
+  });
+}
+
+/** An environment that runs the application stack, resolved; refused for backup and jump. */
+export function applicationContext(s: SpecContext, environment: string): EnvironmentContext {
+  applicationEnvironment(s.spec, environment);
+  return { ...s, environment, manager: managerHost(s.spec, environment, s) };
+}

@@ -1,0 +1,275 @@
+// `crvs deploy` and `crvs rollback`: a release plan (the stack file exactly as it will be deployed, the Swarm
+// secrets it needs, the diff against what runs, the steps) is computed first; `--dry-run` prints it, apply
+// executes it: lock, audit, secrets, upload, `docker stack deploy`, watch convergence, record. A release that does
+// not converge is rolled back by Swarm (failure_action: rollback), reported with logs, and fails.
+import { createTwoFilesPatch } from 'diff';
+import { type AuditEntry, auditTrail } from '../deploy/audit.js';
+import { bindSecrets } from '../deploy/bind.js';
+import { assess, parseProbe, probeStack, type ServiceProbe } from '../deploy/converge.js';
+import type { DemoImage } from '../deploy/demo-images.js';
+import { acquireLock, type LockHolder, parseLockAnswer, releaseLock } from '../deploy/lock.js';
+import { STACK } from '../deploy/stack-demo.js';
+import {
+  createSecret,
+  managerClock,
+  readStack,
+  serviceDiagnostics,
+  stackDeploy,
+  uploadStack,
+  writeRelease,
+} from '../deploy/swarm.js';
+import { CrvsError, NotFoundError } from '../errors.js';
+import type { RemoteHost } from '../remote/host.js';
+import type { Effects, EnvironmentContext } from './context.js';
+import {
+  type BoundSecret,
+  buildImages,
+  createMissingSecrets,
+  currentRelease,
+  existingSecrets,
+  missingImages,
+  renderRelease,
+  storeValues,
+} from './release.js';
+
+export interface ReleasePlan {
+  action: 'deploy' | 'rollback';
+  environment: string;
+  stack: string;
+  version: string;
+  /** The release running when the plan was made; apply refuses a plan made against another one. */
+  running?: string;
+  /** The stack file exactly as it is uploaded and deployed: secret names, never values. */
+  compose: string;
+  /** Images apply builds and pushes first (the demo preset's, when the registry lacks them). */
+  build: DemoImage[];
+  /** Swarm secrets the stack file names, and whether each exists on the manager already. */
+  secrets: (BoundSecret & { exists: boolean })[];
+  /** Unified diff against the running release's stack file ('' when identical). */
+  diff: string;
+  /** What apply does, in order. */
+  steps: string[];
+}
+
+export interface DeployResult {
+  version: string;
+  previous?: string;
+  services: ServiceProbe[];
+  ms: number;
+}
+
+/** The plan of deploying a stack file (a rendered release, or a kept one for a rollback) with these values. */
+export async function planRelease(
+  fx: Effects,
+  c: EnvironmentContext,
+  o: {
+    action: ReleasePlan['action'];
+    version: string;
+    template: string;
+    values: Record<string, BoundSecret['value']>;
+    build: DemoImage[];
+  },
+): Promise<ReleasePlan> {
+  const m = c.manager;
+  const { compose, bound, kept } = bindSecrets(o.template, STACK, o.values);
+  const existing = await existingSecrets(fx, m);
+  const gone = kept.filter((k) => !existing.has(k.name));
+  if (gone.length)
+    throw new CrvsError(
+      'E_ROLLBACK',
+      `release ${o.version} needs secrets that are neither in the store nor on ${c.environment}'s manager: ${gone.map((g) => g.key).join(', ')}`,
+      { hint: `crvs secrets check ${c.environment}` },
+    );
+  const release = await currentRelease(fx, m);
+  const running = release.version ? (await fx.exec.run(readStack(m, release.version))).stdout : '';
+  const from = release.version ? `running ${release.version}` : 'nothing running';
+  const diff =
+    running === compose
+      ? ''
+      : createTwoFilesPatch(from, `would ${o.action} ${o.version}`, running, compose, '', '');
+  const secrets = bound.map((b) => ({ ...b, exists: existing.has(b.name) }));
+  const steps = [
+    ...o.build.map((i) => `build and push ${i.repository}:${i.tag}`),
+    `take the deploy lock of ${c.environment}`,
+    ...secrets.filter((s) => !s.exists).map((s) => createSecret(m, s.name, s.key, s.value).description ?? ''),
+    uploadStack(m, o.version, compose).description ?? '',
+    stackDeploy(m, STACK, o.version).description ?? '',
+    'watch until every service has converged (Swarm rolls back a release that does not)',
+    `record release ${o.version}`,
+    `release the deploy lock of ${c.environment}`,
+  ];
+  return {
+    action: o.action,
+    environment: c.environment,
+    stack: STACK,
+    version: o.version,
+    ...(release.version ? { running: release.version } : {}),
+    compose,
+    build: o.build,
+    secrets,
+    diff,
+    steps,
+  };
+}
+
+/** What `crvs deploy` would do; reads the store, the registry and the manager, changes nothing. */
+export async function planDeploy(fx: Effects, c: EnvironmentContext, version: string): Promise<ReleasePlan> {
+  const values = await storeValues(fx, c);
+  const r = renderRelease(c.spec, c.specFile, c.environment, version, values);
+  const build = await missingImages(fx, c.spec, version);
+  return planRelease(fx, c, { action: 'deploy', version, template: r.compose, values: r.secrets, build });
+}
+
+/** A rollback to a release kept on the manager (default: the one before the running one), bound to today's values. */
+export async function planRollback(
+  fx: Effects,
+  c: EnvironmentContext,
+  version?: string,
+): Promise<ReleasePlan> {
+  const release = await currentRelease(fx, c.manager);
+  const history = release.history ?? [];
+  const target = version ?? history[history.indexOf(release.version ?? '') - 1];
+  if (!target) throw new CrvsError('E_ROLLBACK', `${c.environment} has no earlier release to roll back to`);
+  const kept = await fx.exec.run(readStack(c.manager, target));
+  if (kept.code !== 0)
+    throw new NotFoundError(
+      'release',
+      target,
+      `${c.environment}'s manager`,
+      `kept: ${history.join(', ') || 'none'}`,
+    );
+  const values = await storeValues(fx, c);
+  // The preset's derived secrets (env files, key halves) of that release, from today's store.
+  const r = renderRelease(c.spec, c.specFile, c.environment, target, values);
+  return planRelease(fx, c, {
+    action: 'rollback',
+    version: target,
+    template: kept.stdout,
+    values: r.secrets,
+    build: [],
+  });
+}
+
+/** Executes a release plan. */
+export async function applyRelease(
+  fx: Effects,
+  c: EnvironmentContext,
+  plan: ReleasePlan,
+): Promise<DeployResult> {
+  const started = fx.now().getTime();
+  const m = c.manager;
+  await buildImages(fx, c.spec, plan.build);
+  const holder: LockHolder = {
+    who: fx.actor.who,
+    host: fx.actor.from,
+    since: fx.now().toISOString(),
+    action: `${plan.action} ${plan.version}`,
+  };
+  const lock = parseLockAnswer((await fx.exec.run(acquireLock(m, holder))).stdout);
+  if (!lock.acquired) {
+    const h = lock.holder;
+    throw new CrvsError(
+      'E_LOCKED',
+      `${m.environment} is locked${h ? ` by ${h.who} on ${h.host} since ${h.since} (${h.action})` : ''}`,
+      { hint: `wait for it to finish; if it is stale: crvs deploy unlock ${m.environment}` },
+    );
+  }
+  const audit = auditTrail(fx.exec, m, {
+    actor: fx.actor,
+    action: plan.action,
+    version: plan.version,
+    now: fx.now,
+  });
+  try {
+    const release = await currentRelease(fx, m);
+    const previous = release.version;
+    if (previous !== plan.running)
+      throw new CrvsError(
+        'E_PLAN_STALE',
+        `the plan was made while ${plan.running ?? 'nothing'} ran on ${m.environment}; now ${previous ?? 'nothing'} runs`,
+        { hint: 'plan again' },
+      );
+    const since = previous ? { previousVersion: previous } : {};
+    await audit('started', since);
+    await createMissingSecrets(
+      fx,
+      m,
+      plan.secrets,
+      (s) => `secret ${s.key}: new value, stored as a Docker secret`,
+    );
+    await fx.exec.run(uploadStack(m, plan.version, plan.compose));
+    const clock = new Date((await fx.exec.run(managerClock(m))).stdout.trim());
+    fx.progress(
+      `deploying ${plan.stack} ${plan.version} to ${m.environment}${previous ? ` (running: ${previous})` : ''}`,
+    );
+    await fx.exec.run(stackDeploy(m, plan.stack, plan.version));
+    let services: ServiceProbe[];
+    try {
+      services = await watchConvergence(fx, m, plan, clock);
+    } catch (e) {
+      const result: AuditEntry['result'] =
+        e instanceof CrvsError && e.code === 'E_DEPLOY_ROLLED_BACK' ? 'rolled-back' : 'failed';
+      await audit(result, {
+        detail: e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e),
+        ...since,
+      });
+      throw e;
+    }
+    const history = [...(release.history ?? []).filter((v) => v !== plan.version), plan.version].slice(-20);
+    await fx.exec.run(writeRelease(m, { version: plan.version, at: fx.now().toISOString(), history }));
+    await audit('succeeded', since);
+    return {
+      version: plan.version,
+      ...(previous ? { previous } : {}),
+      services,
+      ms: fx.now().getTime() - started,
+    };
+  } finally {
+    await fx.exec.run(releaseLock(m));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function watchConvergence(
+  fx: Effects,
+  m: RemoteHost,
+  plan: ReleasePlan,
+  since: Date,
+  timeoutMs = 10 * 60_000,
+): Promise<ServiceProbe[]> {
+  const deadline = fx.now().getTime() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const services = parseProbe((await fx.exec.run(probeStack(m, plan.stack))).stdout);
+    const a = assess(services, since);
+    const line = services
+      .map(
+        (s) =>
+          `${s.name.replace(`${plan.stack}_`, '')} ${s.replicas}${s.update?.State && a.waiting.includes(s.name) ? ` ${s.update.State}` : ''}`,
+      )
+      .join(', ');
+    if (line !== last) fx.progress(line);
+    last = line;
+    if (a.state === 'converged') return services;
+    if (a.state === 'failed') {
+      const details: string[] = [];
+      for (const f of a.failed) {
+        const d = await fx.exec.run(serviceDiagnostics(m, f.service));
+        details.push(`--- ${f.service}: ${f.reason}\n${d.stdout.trim()}`);
+      }
+      throw new CrvsError(
+        'E_DEPLOY_ROLLED_BACK',
+        `${plan.version} did not become healthy on ${m.environment}; Swarm rolled it back\n${details.join('\n')}`,
+        { hint: 'the previous release keeps running; fix the release and deploy again' },
+      );
+    }
+    if (fx.now().getTime() > deadline)
+      throw new CrvsError(
+        'E_DEPLOY_TIMEOUT',
+        `${plan.stack} did not converge in time; waiting on ${a.waiting.join(', ')}`,
+        { hint: `inspect with: docker service ps ${a.waiting[0] ?? plan.stack}` },
+      );
+    await sleep(fx.pollMs ?? 3000);
+  }
+}
