@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { inferPhase } from '../config/cluster.js';
 import { loadSpec } from '../config/load.js';
 import { PHASES, type Phase } from '../config/sections/sizing.js';
 import { UsageError } from '../errors.js';
 import { capacityPlan } from '../plan/capacity.js';
-import { inferPhase } from '../plan/cluster.js';
-import { renderCapacityPlan } from '../plan/render.js';
 import type { SizingInput } from '../plan/sizing.js';
 import { type CliContext, examples } from './context.js';
+import { renderCapacityPlan } from './plan-report.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 
 export const number =

@@ -1,4 +1,4 @@
-import { inferPhase, recommendedProductionServers } from '../plan/cluster.js';
+import { inferPhase, recommendedProductionServers } from './cluster.js';
 import type { PathSegment } from './positions.js';
 import type { Spec } from './schema.js';
 import { APPLICATION_ENVIRONMENTS, ENVIRONMENT_KINDS, type EnvironmentKind } from './sections/common.js';

@@ -1,4 +1,4 @@
-import { recommendedCluster } from '../plan/cluster.js';
+import { recommendedCluster } from './cluster.js';
 import { SPEC_VERSION } from './schema.js';
 import type { Phase } from './sections/sizing.js';
 

@@ -5,10 +5,10 @@
 import { randomBytes, scrypt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { environmentDomain, specPaths } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
-import { CrvsError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Sensitive } from '../secrets/sensitive.js';
 import type { GithubApi } from './api.js';
 import { sealFor } from './seal.js';

@@ -1,5 +1,5 @@
+import { populationBand, recommendedCluster, type ServerCounts } from '../config/cluster.js';
 import type { Phase } from '../config/sections/sizing.js';
-import { populationBand, recommendedCluster, type ServerCounts } from './cluster.js';
 import { type DiskEstimate, estimateDisk, type SizingInput } from './sizing.js';
 
 export interface ServerSpecification {

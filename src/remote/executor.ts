@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CommandFailedError } from '../errors.js';
-import { redact, type Sensitive } from '../secrets/sensitive.js';
+import { holdsSecret, redact, type Sensitive } from '../secrets/sensitive.js';
 
 /**
  * A command as data. Builders return these; only an Executor runs them.
@@ -42,7 +42,7 @@ export interface Executor {
 /** Refuse to start a process whose argv holds a registered secret value. */
 export function assertNoSecretInArgv(argv: string[]): void {
   for (const arg of argv) {
-    if (redact(arg) !== arg)
+    if (holdsSecret(arg))
       throw new Error(`refusing to run ${argv[0]}: a secret value is on its command line`);
   }
 }

@@ -1,5 +1,8 @@
-// THE ONLY TEST DOUBLE IN THIS PROJECT. Everything else in the tests is real (age, ssh-keygen, the lab's
-// servers); GitHub cannot be, so this stands in for the slice of its REST API that `crvs github sync` uses.
+// THE ONLY STAND-IN FOR A SERVICE in the integration tests: everything else there is real (age, ssh-keygen,
+// OpenSSH, Ansible, Docker on the lab's servers); GitHub cannot be, so this stands in for the slice of its REST
+// API that `crvs github sync` uses. (Unit tests also replace processes: `RecordingExecutor` records the commands
+// that would run ssh, docker or ansible-playbook and answers from a script, so that builders and use cases are
+// checked without any server; what those commands really do is proven by the integration tests.)
 //
 // It follows the documented contract (docs.github.com/en/rest, API version 2022-11-28) and is strict about it:
 //   - every request needs `Authorization: Bearer <token>` (or `token <token>`) with the one valid token:

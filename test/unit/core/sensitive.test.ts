@@ -14,7 +14,7 @@ import {
   sudo,
 } from '../../../src/remote/shell.js';
 import { createOutput } from '../../../src/report/output.js';
-import { REDACTED, redact, sensitive } from '../../../src/secrets/sensitive.js';
+import { forgetSecrets, REDACTED, redact, sensitive } from '../../../src/secrets/sensitive.js';
 
 const CANARY = 'canary-7f3a9c1e-do-not-print';
 
@@ -86,5 +86,25 @@ describe('shell lines (the one place words become a shell line)', () => {
     expect(or(cmd('a'), group(and(cmd('b'), cmd('c'))))).toBe('a || { b && c; }');
     expect(seq(discardErrors(cmd('x')), mergeErrors(cmd('y')))).toBe('x 2>/dev/null; y 2>&1');
     expect(sudo('docker', 'ps', '--format', '{{.Names}}')).toBe("sudo -n docker ps --format '{{.Names}}'");
+  });
+});
+
+describe('the secret guard (last: it forgets every registered value)', () => {
+  it('recognises a short stored value only as a whole word, a long one anywhere', async () => {
+    sensitive('crvs', 'SMTP_USERNAME');
+    sensitive('abc', 'PIN');
+    sensitive('canary-long-value-1', 'TOKEN');
+    const exec = new RecordingExecutor();
+    await exec.run({ argv: ['ssh', 'crvs@10.0.0.5', 'true'] });
+    await expect(exec.run({ argv: ['tool', 'abc'] })).rejects.toThrow(
+      'a secret value is on its command line',
+    );
+    await expect(exec.run({ argv: ['curl', '-u', 'u:canary-long-value-1'] })).rejects.toThrow(
+      'a secret value is on its command line',
+    );
+    expect(redact('login crvs@host')).toBe('login crvs@host');
+    expect(redact('abc')).toBe('[REDACTED]');
+    expect(redact('token=canary-long-value-1;')).toBe('token=[REDACTED];');
+    forgetSecrets();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { inferPhase, populationBand, recommendedCluster } from '../../../src/config/cluster.js';
 import { capacityPlan } from '../../../src/plan/capacity.js';
-import { inferPhase, populationBand, recommendedCluster } from '../../../src/plan/cluster.js';
 import { estimateDisk } from '../../../src/plan/sizing.js';
 
 const seed = { population: 30_000_000, birthRate: 17.299, deathRate: 7.7, attachmentsPerRecord: 3, years: 1 };

@@ -1,5 +1,5 @@
-import type { Spec } from '../config/schema.js';
-import type { Phase } from '../config/sections/sizing.js';
+import type { Spec } from './schema.js';
+import type { Phase } from './sections/sizing.js';
 
 export type ServerCounts = Record<'qa' | 'production' | 'staging' | 'backup', number>;
 

@@ -1,6 +1,6 @@
+import { POPULATION_BANDS, recommendedCluster } from '../config/cluster.js';
+import type { CapacityPlan } from '../plan/capacity.js';
 import { renderTable } from '../report/table.js';
-import type { CapacityPlan } from './capacity.js';
-import { POPULATION_BANDS, recommendedCluster } from './cluster.js';
 
 const n0 = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
 const gb = (x: number) =>
