@@ -80,7 +80,7 @@ export function makeContext(
     effects: (out, progress) => ({
       exec: new ProcessExecutor((e) => {
         if (flags.verbose && e.type === 'start') out.err(paint(out, 'dim', `$ ${e.command.argv.join(' ')}`));
-      }),
+      }, io.env),
       progress: progress ?? ((line) => out.err(line)),
       now: io.now ?? (() => new Date()),
       actor: {

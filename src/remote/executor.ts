@@ -51,9 +51,19 @@ export function describeCommand(command: CommandSpec): string {
   return command.description ?? redact(command.argv.join(' '));
 }
 
+/** Secrets handed to crvs in its environment (`CRVS_SECRET_<NAME>`) are for crvs, never for its children. */
+export function childEnvironment(base: NodeJS.ProcessEnv, extra?: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('CRVS_SECRET_')));
+  return extra ? { ...env, ...extra } : env;
+}
+
 /** Runs commands as child processes (no shell). Output events are redacted before anyone sees them. */
 export class ProcessExecutor implements Executor {
-  constructor(private readonly onEvent?: (event: ExecutorEvent) => void) {}
+  /** `baseEnv`: the environment children inherit (the CLI passes its I/O's; default: this process's). */
+  constructor(
+    private readonly onEvent?: (event: ExecutorEvent) => void,
+    private readonly baseEnv: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   run(command: CommandSpec): Promise<CommandResult> {
     assertNoSecretInArgv(command.argv);
@@ -64,7 +74,7 @@ export class ProcessExecutor implements Executor {
     return new Promise((resolve, reject) => {
       const child = spawn(file, args, {
         cwd: command.cwd,
-        env: command.env ? { ...process.env, ...command.env } : process.env,
+        env: childEnvironment(this.baseEnv, command.env),
         stdio: ['pipe', 'pipe', 'pipe'],
         timeout: command.timeoutMs,
       });

@@ -60,6 +60,15 @@ describe('executor', () => {
     await expect(failing).rejects.toThrow(`sh -c cat >&2; exit 3 failed (exit 3):\n${REDACTED}`);
   });
 
+  it('keeps CRVS_SECRET_ variables from its children', async () => {
+    const exec = new ProcessExecutor(undefined, { PATH: process.env.PATH, CRVS_SECRET_X: 'v', KEEP: 'k' });
+    const r = await exec.run({
+      argv: ['sh', '-c', 'echo "[$CRVS_SECRET_X] $KEEP $EXTRA"'],
+      env: { EXTRA: 'e' },
+    });
+    expect(r.stdout).toBe('[] k e\n');
+  });
+
   it('reports a missing program clearly', async () => {
     await expect(new ProcessExecutor().run({ argv: ['crvs-no-such-program'] })).rejects.toThrow(
       'crvs-no-such-program: command not found',
