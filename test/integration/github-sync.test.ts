@@ -18,6 +18,7 @@ import { ProcessExecutor } from '../../src/remote/executor.js';
 import { SecretStore } from '../../src/secrets/store.js';
 import { GithubApiServer } from '../support/github-api-server.js';
 import { crvs } from '../unit/helpers/cli.js';
+import { keygen as keygenIn, labSpecWithAdmins } from './helpers/spec-file.js';
 
 // `crvs github sync` end to end: a real age store with throw-away SSH keys made here, the CLI in-process and as
 // the built binary (run `npm run build` first), against the GitHub API test server (the project's only test
@@ -40,27 +41,17 @@ const record = <R extends { stdout: string; stderr: string }>(r: R): R => {
   return r;
 };
 
-function keygen(name: string): string {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', key(name)]);
-  if (r.status !== 0) throw new Error(String(r.stderr));
-  return readFileSync(`${key(name)}.pub`, 'utf8').trim();
-}
+const keygen = (name: string) => keygenIn(dir, name);
 
 /** The lab example with alice as the only admin and, unless `github` is null, a github section. */
 function writeSpec(file: string, github: { apiUrl: string } | null): void {
-  const lab = readFileSync(packagePath('examples', 'lab', 'crvs.yaml'), 'utf8');
-  const admins = [
-    'admins:',
-    '  - name: alice',
-    '    email: alice@lab.crvs.test',
-    `    sshKeys: ["${readFileSync(`${key('alice')}.pub`, 'utf8').trim()}"]`,
-    '',
-    'environments:',
-  ].join('\n');
   const section = github
     ? `\ngithub:\n  owner: ${server.owner}\n  repository: ${server.repo}\n  apiUrl: ${github.apiUrl}\n`
     : '';
-  writeFileSync(file, `${lab.replace(/^admins:[\s\S]*?^environments:/m, admins)}${section}`);
+  writeFileSync(
+    file,
+    `${labSpecWithAdmins([{ name: 'alice', publicKey: `${key('alice')}.pub` }])}${section}`,
+  );
 }
 
 const childEnv = (extra: Record<string, string> = {}) => ({
@@ -258,7 +249,9 @@ describe('crvs github sync', () => {
     writeSpec(unreachableSpec, { apiUrl: deadUrl });
     const unreachable = await sync(['--verbose'], { GITHUB_TOKEN: server.token }, unreachableSpec);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr.split('\n')[0]).toBe(
+    // --verbose shows every command crvs runs (opening the store), never a value; then the error.
+    expect(unreachable.stderr.split('\n')[0]).toMatch(/^\$ age --decrypt --identity /);
+    expect(unreachable.stderr.split('\n').find((l) => l.startsWith('error'))).toBe(
       `error [E_GITHUB_UNREACHABLE]: cannot reach the GitHub API at ${deadUrl}/: ECONNREFUSED`,
     );
 

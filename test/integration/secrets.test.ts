@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packagePath } from '../../src/paths.js';
 import { crvsBin } from './helpers/lab.js';
+import { keygen as keygenIn, labSpecWithAdmins } from './helpers/spec-file.js';
 
 // The secrets store with the real `age` and throw-away SSH keys generated here (never committed): who can open it,
 // and a canary value that must never leak to output, logs, files in clear, or the argv of any child process.
@@ -16,27 +16,16 @@ const shims = join(dir, 'bin');
 const argvLog = join(dir, 'argv.log');
 const key = (name: string) => join(dir, name);
 
-function keygen(name: string, type: 'ed25519' | 'rsa'): string {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', name, '-f', key(name)]);
-  if (r.status !== 0) throw new Error(String(r.stderr));
-  return readFileSync(`${key(name)}.pub`, 'utf8').trim();
-}
+const keygen = (name: string, type: 'ed25519' | 'rsa') => keygenIn(dir, name, type);
 
 function writeSpec(bob: 'present' | 'absent'): void {
-  const lab = readFileSync(packagePath('examples', 'lab', 'crvs.yaml'), 'utf8');
-  const admins = [
-    'admins:',
-    '  - name: alice',
-    '    email: alice@lab.crvs.test',
-    `    sshKeys: ["${readFileSync(`${key('alice')}.pub`, 'utf8').trim()}"]`,
-    '  - name: bob',
-    `    state: ${bob}`,
-    '    email: bob@lab.crvs.test',
-    `    sshKeys: ["${readFileSync(`${key('bob')}.pub`, 'utf8').trim()}"]`,
-    '',
-    'environments:',
-  ].join('\n');
-  writeFileSync(spec, lab.replace(/^admins:[\s\S]*?^environments:/m, admins));
+  writeFileSync(
+    spec,
+    labSpecWithAdmins([
+      { name: 'alice', publicKey: `${key('alice')}.pub` },
+      { name: 'bob', state: bob, publicKey: `${key('bob')}.pub` },
+    ]),
+  );
 }
 
 /** Runs crvs with PATH shims that record every argv of age and ssh before running the real program. */
