@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { renderTable } from '../report/table.js';
-import { auditLog, breakLock } from '../usecases/audit.js';
+import { auditLog, breakLock, releaseHistory } from '../usecases/audit.js';
 import { applyRelease, planDeploy, type ReleasePlan } from '../usecases/deploy.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
@@ -26,6 +26,7 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       ['crvs deploy production --version v1.9.1', 'a given release'],
       ['crvs deploy qa --dry-run', 'the plan: what would be done, and the diff against what runs'],
       ['crvs deploy log production', 'who deployed what, when'],
+      ['crvs deploy history production', 'what runs, and the releases kept for rollback'],
     ),
   );
   cmd.action(async (environment: string, o: EnvironmentFlags & { version?: string; dryRun?: boolean }) => {
@@ -67,6 +68,27 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
         renderTable(
           ['AT', 'ACTION', 'VERSION', 'RESULT', 'WHO', 'FROM'],
           entries.map((e) => [e.at, e.action, e.version ?? '', e.result, e.who, e.from]),
+        ),
+      );
+  });
+
+  environmentOptions(
+    cmd
+      .command('history')
+      .description(
+        'Show the running release and the releases kept on the manager (each can be rolled back to).',
+      )
+      .argument('<environment>', 'environment')
+      .option('--json', 'print as JSON'),
+  ).action(async (environment: string, o: EnvironmentFlags) => {
+    const { c, fx, out } = await environmentContext(ctx, environment, o);
+    const h = await releaseHistory(fx, c);
+    if (o.json) out.out(JSON.stringify({ environment, ...h }, null, 2));
+    else
+      out.out(
+        renderTable(
+          ['RELEASE', 'STATE'],
+          [...h.kept].reverse().map((v) => [v, v === h.running ? 'running' : 'kept']),
         ),
       );
   });

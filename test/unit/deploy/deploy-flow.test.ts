@@ -19,6 +19,7 @@ import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { RemoteHost } from '../../../src/remote/host.js';
 import { forgetSecrets, sensitive } from '../../../src/secrets/sensitive.js';
 import type { Effects, EnvironmentContext } from '../../../src/usecases/context.js';
+import { releaseHistory } from '../../../src/usecases/audit.js';
 import { applyRelease, planRelease } from '../../../src/usecases/deploy.js';
 import { labExample } from '../helpers/spec.js';
 
@@ -340,5 +341,14 @@ describe('the deploy flow: a plan, then apply', () => {
       'qa is locked by bob on ci since 2026-11-24T09:59:00Z (deploy v9)',
     );
     expect(held.commands).toHaveLength(1);
+  });
+
+  it('history: what runs and what the manager keeps, read in one command', async () => {
+    const exec = new RecordingExecutor(responses(converged, '{"version":"v2","history":["v1","v2"]}'));
+    expect(await releaseHistory(fx(exec), c)).toEqual({ running: 'v2', kept: ['v1', 'v2'] });
+    expect(exec.lines()).toEqual([
+      "ssh -F /l/ssh_config qa-1 sudo -n cat /var/lib/crvs/qa/release.json 2>/dev/null || echo '{}'",
+    ]);
+    expect(await releaseHistory(fx(new RecordingExecutor()), c)).toEqual({ kept: [] });
   });
 });
