@@ -35,6 +35,7 @@ export const KEY_FILE = '$RUNNER_TEMP/crvs-ci-key';
 
 /** Environments a workflow can act on, in order of increasing risk (the first is the form's default). */
 type Deployable = ApplicationEnvironmentName;
+const DEPLOYABLE: readonly Deployable[] = [...APPLICATION_ENVIRONMENTS].reverse();
 
 interface Command {
   /** File name stem and job id. */
@@ -94,7 +95,7 @@ export function installCommand(version: string, extraPackages: string[] = []): s
 }
 
 export function deployableEnvironments(spec: Spec): Deployable[] {
-  return APPLICATION_ENVIRONMENTS.filter((name) => spec.environments[name] !== undefined);
+  return DEPLOYABLE.filter((name) => spec.environments[name] !== undefined);
 }
 
 /** The workflow files for this spec. A workflow with no environment to act on is left out. */

@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { ServerSpec, Spec } from './schema.js';
 
-/** Environments that run the application stack, in the order a release is promoted through them. */
-export const APPLICATION_ENVIRONMENTS = ['development', 'qa', 'staging', 'production'] as const;
+/** Environments that run the application stack, most critical first (the order of the spec and its docs). */
+export const APPLICATION_ENVIRONMENTS = ['production', 'staging', 'qa', 'development'] as const;
 export type ApplicationEnvironmentName = (typeof APPLICATION_ENVIRONMENTS)[number];
 
 export const ENVIRONMENTS = [...APPLICATION_ENVIRONMENTS, 'backup', 'jump'] as const;

@@ -1,7 +1,11 @@
 import { inferPhase, recommendedProductionServers } from './cluster.js';
+import {
+  APPLICATION_ENVIRONMENTS,
+  ENVIRONMENTS as ENVIRONMENT_KINDS,
+  type EnvironmentName as EnvironmentKind,
+} from './environment.js';
 import type { PathSegment } from './positions.js';
 import type { Spec } from './schema.js';
-import { APPLICATION_ENVIRONMENTS, ENVIRONMENT_KINDS, type EnvironmentKind } from './sections/common.js';
 
 export interface RuleProblem {
   severity: 'error' | 'warning';

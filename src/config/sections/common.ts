@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import { doc } from './doc.js';
 
-export const ENVIRONMENT_KINDS = ['production', 'staging', 'qa', 'development', 'backup', 'jump'] as const;
-export type EnvironmentKind = (typeof ENVIRONMENT_KINDS)[number];
-export const APPLICATION_ENVIRONMENTS = ['production', 'staging', 'qa', 'development'] as const;
-
 /** Names of secrets in the encrypted store: upper snake case, like environment variables. */
 export const secretName = (description: string, example: string) =>
   doc(

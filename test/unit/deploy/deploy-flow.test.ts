@@ -18,8 +18,8 @@ import {
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { RemoteHost } from '../../../src/remote/host.js';
 import { forgetSecrets, sensitive } from '../../../src/secrets/sensitive.js';
-import type { Effects, EnvironmentContext } from '../../../src/usecases/context.js';
 import { releaseHistory } from '../../../src/usecases/audit.js';
+import type { Effects, EnvironmentContext } from '../../../src/usecases/context.js';
 import { applyRelease, planRelease } from '../../../src/usecases/deploy.js';
 import { labExample } from '../helpers/spec.js';
 
