@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   E_NOT_FOUND: 2,
   E_PRESET: 2,
   E_LAB_DIR: 2,
+  E_NO_ADMIN: 2,
   // a precondition on the operator's machine or the servers
   E_PRECONDITION: 1,
   E_CHECK_UNPROVISIONED: 1,

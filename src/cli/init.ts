@@ -70,11 +70,17 @@ export function registerInit(program: Command, ctx: CliContext): void {
     });
 }
 
+/** Answers whose case or spacing cannot change their meaning are taken as meant: `far` is FAR. */
+export const normalise = {
+  country: (v: string) => v.trim().toUpperCase(),
+  domain: (v: string) => v.trim().toLowerCase(),
+};
+
 const validators = {
   country: (v: string) =>
-    /^[A-Z]{3}$/.test(v) ? true : 'an ISO 3166-1 alpha-3 code in capitals, such as FAR',
+    /^[A-Z]{3}$/.test(normalise.country(v)) ? true : 'an ISO 3166-1 alpha-3 code, such as FAR',
   domain: (v: string) =>
-    /^([a-z0-9-]+\.)+[a-z]{2,}$/i.test(v) ? true : 'a domain such as farajaland.gov.example',
+    /^([a-z0-9-]+\.)+[a-z]{2,}$/.test(normalise.domain(v)) ? true : 'a domain such as farajaland.gov.example',
   population: (v: string) =>
     /^[0-9][0-9_,]*$/.test(v) && Number(v.replace(/[_,]/g, '')) > 0 ? true : 'a whole number',
   adminKey: (v: string) => (sshPublicKey.safeParse(v).success ? true : 'an OpenSSH public key line'),
@@ -103,11 +109,13 @@ async function collect(opts: InitOptions, ctx: CliContext): Promise<StarterInput
     throw new UsageError('--admin-key must be an OpenSSH public key line');
   // Prompts run only when `ask` is true: with missing values and no terminal we stopped above.
   const prompts = await import('@inquirer/prompts');
-  const country =
+  const country = normalise.country(
     opts.country ??
-    (await prompts.input({ message: 'Country code (ISO 3166-1 alpha-3)', validate: validators.country }));
-  const domain =
-    opts.domain ?? (await prompts.input({ message: 'Base domain', validate: validators.domain }));
+      (await prompts.input({ message: 'Country code (ISO 3166-1 alpha-3)', validate: validators.country })),
+  );
+  const domain = normalise.domain(
+    opts.domain ?? (await prompts.input({ message: 'Base domain', validate: validators.domain })),
+  );
   const phase =
     opts.phase ??
     (await prompts.select<Phase>({

@@ -16,6 +16,7 @@ import { registerRollback } from './rollback.js';
 import { registerSchema } from './schema.js';
 import { registerSecrets } from './secrets.js';
 import { registerSeed } from './seed.js';
+import { checkCommandPath } from './unknown-command.js';
 import { registerValidate } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -82,7 +83,9 @@ export async function runMain(argv: string[], io: CliIO = defaultIO()): Promise<
   const ctx = makeContext(io, { verbose, color: !argv.includes('--no-color') }, runMain);
   const out = ctx.output();
   try {
-    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    const program = buildProgram(ctx);
+    checkCommandPath(program, argv);
+    await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {

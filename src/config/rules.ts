@@ -288,7 +288,21 @@ export const RULES: Rule[] = [
       }
     },
   },
+  {
+    name: 'someone-can-log-in',
+    check({ spec, warn }) {
+      if (!presentAdmins(spec).length)
+        warn(
+          ['admins'],
+          'no admin is present: once provisioning hardens the servers (no passwords, no root), nobody could log in',
+          'add one: admins: [{ name: alice, sshKeys: ["ssh-ed25519 AAAA... alice@laptop"] }] (crvs provision refuses until then)',
+        );
+    },
+  },
 ];
+
+/** The admins whose accounts provisioning creates. */
+export const presentAdmins = (spec: Pick<Spec, 'admins'>) => spec.admins.filter((a) => a.state === 'present');
 
 export function runRules(spec: Spec, rules: Rule[] = RULES): RuleProblem[] {
   const problems: RuleProblem[] = [];

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { AUTOMATION_USER, JUMP_USER, proxyJump, serversOf, specPaths } from '../config/environment.js';
+import { presentAdmins } from '../config/rules.js';
 import { CrvsError } from '../errors.js';
 import {
   type AnsibleEvent,
@@ -52,6 +53,12 @@ export async function provision(fx: Effects, sc: SpecContext, o: PlaybookOptions
   const { spec } = sc;
   const started = fx.now().getTime();
   const servers = serversOf(spec, o.environment);
+  if (!presentAdmins(spec).length)
+    throw new CrvsError(
+      'E_NO_ADMIN',
+      `${sc.specFile} has no present admin: hardening ${o.environment} would leave nobody able to log in`,
+      { hint: 'add an admin with an SSH key to crvs.yaml (crvs validate says where)' },
+    );
   const key = await publicKey(fx.exec, sc.identity);
 
   // Jump host: the relay user once provisioned (the automation user answering there says it is), its

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,21 @@ describe('the crvs binary', () => {
     const bad = run(['validate', '/nonexistent/crvs.yaml'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('spec file not found: /nonexistent/crvs.yaml');
+  });
+
+  it('ends quietly when the reader of its output closes the pipe at once', async () => {
+    // The read end is closed before crvs (still starting node) writes its help: every write meets EPIPE.
+    const child = spawn(process.execPath, [bin, '--help'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', CI: 'true' },
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('answers --version with the package version', () => {

@@ -24,8 +24,26 @@ describe('help', () => {
   it('exits 2 on an unknown command or flag, with a suggestion', async () => {
     const r = await crvs(['plna']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("error: unknown command 'plna'\n(Did you mean plan?)");
+    expect(r.stderr).toBe(
+      "error [E_USAGE]: unknown command 'plna'\nhint: did you mean crvs plan? crvs --help lists the commands\n",
+    );
     expect((await crvs(['plan', '--populaton', '5'])).code).toBe(2);
+  });
+
+  it('exits 2 on an unknown command even with --help, at the top level and under lab, printing no help', async () => {
+    const top = await crvs(['backup', '--help']);
+    expect([top.code, top.stdout]).toEqual([2, '']);
+    expect(top.stderr).toBe(
+      "error [E_USAGE]: unknown command 'backup'\nhint: crvs --help lists the commands\n",
+    );
+    const lab = await crvs(['lab', 'sttus', '--help']);
+    expect([lab.code, lab.stdout]).toEqual([2, '']);
+    expect(lab.stderr).toBe(
+      "error [E_USAGE]: unknown command 'sttus' for 'crvs lab'\n" +
+        'hint: did you mean crvs lab status? crvs lab --help lists the commands\n',
+    );
+    // A command's own argument is not a command: help for deploy still works.
+    expect((await crvs(['deploy', 'qa', '--help'])).code).toBe(0);
   });
 });
 
@@ -93,6 +111,19 @@ describe('crvs validate', () => {
     const r = await crvs(['validate', 'examples/pilot/crvs.yaml', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, country: 'FAR', problems: [] });
+  });
+
+  it('warns, with the line, when no admin is present (nobody could log in after hardening)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'crvs.yaml');
+    const init = ['init', '--yes', '--country', 'far', '--domain', 'X.Example', '--phase', 'poc', '-p', '5'];
+    expect((await crvs([...init, '-o', file])).code).toBe(0);
+    const r = await crvs(['validate', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      ':12:9  admins  warning: no admin is present: once provisioning hardens the servers (no passwords, no root), nobody could log in\n',
+    );
+    expect(JSON.parse((await crvs(['validate', file, '--json'])).stdout)).toMatchObject({ country: 'FAR' });
   });
 
   it('says where to start when the file is missing', async () => {

@@ -68,6 +68,22 @@ describe('provision --check', () => {
   });
 });
 
+describe('provision without an admin', () => {
+  it('refuses to harden servers nobody could log in to afterwards, before connecting to any', async () => {
+    const exec = new RecordingExecutor();
+    const none = {
+      ...s,
+      spec: { ...s.spec, admins: s.spec.admins.map((a) => ({ ...a, state: 'absent' as const })) },
+    };
+    await expect(provision(fx(exec), none, options)).rejects.toMatchObject({
+      code: 'E_NO_ADMIN',
+      exitCode: 2,
+      message: `${specFile} has no present admin: hardening production would leave nobody able to log in`,
+    });
+    expect(exec.commands).toEqual([]);
+  });
+});
+
 describe('the commands of a provisioning run, exactly', () => {
   it('ansible-playbook over the generated inventory and secrets file, with the shipped configuration', () => {
     const root = PACKAGE_ROOT.replace(/\/$/, '');
