@@ -1,9 +1,10 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CrvsError, NotFoundError, UsageError } from '../errors.js';
+import { CrvsError, UsageError } from '../errors.js';
+import { labLogin } from '../lab/login.js';
 import { alertText, labAlerts, labDown, labShape, labStart, labStatus, labStop } from '../lab/ops.js';
 import { DEFAULT_LAB_DIR, labPaths, readLabState } from '../lab/state.js';
-import { DEFAULT_LAB_NAME } from '../lab/topology.js';
+import { DEFAULT_LAB_NAME, findServer } from '../lab/topology.js';
 import { labUp } from '../lab/up.js';
 import { packagePath } from '../paths.js';
 import { runInteractive } from '../remote/interactive.js';
@@ -126,28 +127,45 @@ export function registerLab(program: Command, ctx: CliContext): void {
 
   lab
     .command('ssh')
-    .description('Open an SSH session (or run a command) on a lab server with the lab key.')
+    .description(
+      'Open an SSH session (or run a command) on a lab server with the lab key, as the account it accepts now.',
+    )
     .argument('<server>', 'server name, e.g. prod-1')
     .argument('[command...]', 'command to run instead of a shell')
     .option(...dirFlag)
-    .option('--user <user>', 'log in as this user (default: admin)')
+    .option(
+      '--user <user>',
+      "log in as this user (default: the spec's first admin once provisioned, else admin)",
+    )
     .addHelpText(
       'after',
-      examples(['crvs lab ssh qa-1', 'a shell'], ['crvs lab ssh prod-1 -- docker node ls', 'one command']),
+      examples(
+        ['crvs lab ssh qa-1', 'a shell'],
+        ['crvs lab ssh prod-1 -- docker node ls', 'one command'],
+      ).concat(
+        '\nOn production and staging the admin also needs a TOTP code: the lab types it from its own store.\n',
+      ),
     )
     .action(async (server: string, command: string[], o: DirOption & { user?: string }) => {
       const paths = labPaths(dirOf(o));
-      const state = await readLabState(paths);
-      if (!state.topology.servers.some((s) => s.name === server))
-        throw new NotFoundError(
-          'server',
-          server,
-          `lab ${state.topology.name}`,
-          `servers: ${state.topology.servers.map((s) => s.name).join(', ')}`,
+      const s = findServer((await readLabState(paths)).topology, server);
+      const { run } = runner();
+      const login = await labLogin(run.exec, paths, s, {
+        ...(o.user ? { user: o.user } : {}),
+        now: (ctx.io.now ?? (() => new Date()))(),
+      });
+      try {
+        const code = await runInteractive(
+          ['ssh', '-F', paths.sshConfig, '-l', login.user, s.name, ...command],
+          {
+            ...ctx.io.env,
+            ...login.env,
+          },
         );
-      const user = o.user ? ['-l', o.user] : [];
-      const code = await runInteractive(['ssh', '-F', paths.sshConfig, ...user, server, ...command]);
-      if (code !== 0) throw new CrvsError('E_SSH', `ssh to ${server} exited with ${code}`);
+        if (code !== 0) throw new CrvsError('E_SSH', `ssh to ${s.name} as ${login.user} exited with ${code}`);
+      } finally {
+        await login.cleanUp();
+      }
     });
 
   lab

@@ -1,7 +1,7 @@
 // The lab as data: which containers, volumes and addresses a spec turns into. Pure.
 
 import type { Spec } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 
 export const LAB_LABEL = 'crvs.lab';
 export const DEFAULT_LAB_NAME = 'crvs-lab';
@@ -100,8 +100,10 @@ export function labTopology(spec: Spec, name = DEFAULT_LAB_NAME): LabTopology {
 export function findServer(topology: LabTopology, name: string): LabServer {
   const server = topology.servers.find((s) => s.name === name || s.container === name);
   if (!server)
-    throw new UsageError(
-      `no lab server "${name}"`,
+    throw new NotFoundError(
+      'server',
+      name,
+      `lab ${topology.name}`,
       `servers: ${topology.servers.map((s) => s.name).join(', ')}`,
     );
   return server;

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { crvsBin, ensureDefaultLab, ssh } from './helpers/lab.js';
 
@@ -56,5 +59,42 @@ describe('crvs demo (the main job)', () => {
         from: from(server),
         body: { source: '10.77.0.1' },
       });
+  });
+
+  it("crvs lab ssh runs the help's examples on provisioned servers without a failed login", () => {
+    const lab = ensureDefaultLab();
+    const container = (server: string) => lab.servers.find((s) => s.name === server)?.container ?? '';
+    // fail2ban's count of failed logins since it started: the lab must add none (a ban locks the operator out).
+    const failed = (server: string) =>
+      Number(
+        /Total failed:\s+(\d+)/.exec(
+          spawnSync('docker', ['exec', container(server), 'fail2ban-client', 'status', 'sshd'], {
+            encoding: 'utf8',
+          }).stdout,
+        )?.[1],
+      );
+    const before = { qa: failed('qa-1'), prod: failed('prod-1') };
+    expect(Number.isFinite(before.qa) && Number.isFinite(before.prod)).toBe(true);
+    // qa: the admin's key is enough. production: key and the current TOTP code, typed from the lab's store.
+    const qa = crvsBin(['lab', 'ssh', 'qa-1', 'hostname']);
+    expect([qa.status, qa.stdout]).toEqual([0, 'qa-1\n']);
+    const whoami = crvsBin(['lab', 'ssh', 'prod-1', '--', 'id', '-un']);
+    expect([whoami.status, whoami.stdout]).toEqual([0, 'ops\n']);
+    const nodes = crvsBin([
+      'lab',
+      'ssh',
+      'prod-1',
+      '--',
+      'docker',
+      'node',
+      'ls',
+      '--format',
+      '{{.Hostname}}',
+    ]);
+    expect(nodes.status, nodes.stderr).toBe(0);
+    expect(nodes.stdout.split('\n').filter(Boolean).sort()).toEqual(['prod-1', 'prod-2']);
+    expect({ qa: failed('qa-1'), prod: failed('prod-1') }).toEqual(before);
+    // No code is left behind once the session ends.
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('crvs-lab-login-'))).toEqual([]);
   });
 });
