@@ -22,7 +22,9 @@ export function registerProvision(program: Command, ctx: CliContext): void {
   environmentOptions(
     program
       .command('provision')
-      .description('Harden and cluster the servers of environments with the shipped Ansible playbooks.')
+      .description(
+        'Harden and cluster the servers of environments with the shipped Ansible playbooks, in one run, servers in parallel.',
+      )
       .argument('<environment...>', 'production, staging, qa, development, backup or jump (several allowed)'),
     'connects with it',
   )
@@ -42,15 +44,14 @@ export function registerProvision(program: Command, ctx: CliContext): void {
     )
     .action(async (environments: string[], o: EnvironmentFlags & { check?: boolean; tags?: string }) => {
       const { s, fx, out } = await specContext(ctx, o);
-      const results = [];
-      for (const environment of environments) {
-        out.err(paint(out, 'bold', `provisioning ${environment}${o.check ? ' (check mode)' : ''}`));
-        const r = await provision(fx, s, {
-          environment,
-          ...(o.check ? { check: true } : {}),
-          ...(o.tags ? { tags: o.tags.split(',') } : {}),
-        });
-        results.push(r);
+      out.err(paint(out, 'bold', `provisioning ${environments.join(', ')}${o.check ? ' (check mode)' : ''}`));
+      const results = await provision(fx, s, {
+        environments,
+        ...(o.check ? { check: true } : {}),
+        ...(o.tags ? { tags: o.tags.split(',') } : {}),
+      });
+      for (const r of results) {
+        const environment = r.environment;
         if (r.enrolled.length && o.check)
           out.err(
             `check mode: a TOTP secret would be enrolled for ${r.enrolled.join(', ')} on ${environment}.`,

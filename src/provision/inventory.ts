@@ -42,7 +42,43 @@ export function sshAllowedSources(spec: Spec): string[] {
   return sources;
 }
 
-export function buildInventory(spec: Spec, env: string, o: InventoryOptions, jumpUser = JUMP_USER): object {
+export interface Inventory {
+  all: {
+    vars: Record<string, unknown>;
+    children: Record<string, { hosts: Record<string, Record<string, unknown>> }>;
+  };
+}
+
+/** The inventory group of an environment's servers; its secret values go in group_vars/<group>.json. */
+export const environmentGroup = (environment: string) => `env_${environment}`;
+
+/**
+ * Several environments in one inventory, for one Ansible run: each environment's variables on its own group
+ * (`env_<name>`), each server also in the group of its kind (application, backup, jump) that the playbook's plays
+ * target, with its own host variables.
+ */
+export function mergeInventories(parts: { environment: string; inventory: Inventory }[]): object {
+  const children: Record<
+    string,
+    { vars?: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> }
+  > = {};
+  for (const { environment, inventory } of parts) {
+    const hosts: Record<string, Record<string, unknown>> = {};
+    for (const [kind, group] of Object.entries(inventory.all.children)) {
+      children[kind] = { hosts: { ...children[kind]?.hosts, ...group.hosts } };
+      for (const host of Object.keys(group.hosts)) hosts[host] = {};
+    }
+    children[environmentGroup(environment)] = { vars: inventory.all.vars, hosts };
+  }
+  return { all: { children } };
+}
+
+export function buildInventory(
+  spec: Spec,
+  env: string,
+  o: InventoryOptions,
+  jumpUser = JUMP_USER,
+): Inventory {
   const kind = environmentKind(env);
   const servers = serversOf(spec, env);
   const manager = managerServer(spec, env);
@@ -54,7 +90,7 @@ export function buildInventory(spec: Spec, env: string, o: InventoryOptions, jum
     // Ansible splits these with shlex: each word quoted for it.
     ...(jump ? jumpOptions(jump, o.identity, o.knownHosts).map(quote) : []),
   ].join(' ');
-  const hosts: Record<string, object> = {};
+  const hosts: Record<string, Record<string, unknown>> = {};
   for (const s of servers) {
     const members = servers.filter((m) => m.name !== s.name).map((m) => m.address);
     hosts[s.name] = {

@@ -1,12 +1,14 @@
 // The commands of a provisioning run, as data: the SSH probe that tells which account a server accepts, and
-// the ansible-playbook invocation over a generated inventory and a 0600 secrets file.
+// the ansible-playbook invocation over a generated inventory (one group per environment; its secret values in
+// 0600 group_vars files beside it, which Ansible reads for an inventory file's groups).
 import { join } from 'node:path';
 import { packagePath } from '../paths.js';
 import type { CommandSpec } from '../remote/executor.js';
 import { sshArgv } from '../remote/ssh.js';
 
 export interface PlaybookOptions {
-  environment: string;
+  /** The environments in this run; their inventory and group_vars are in the run's directory. */
+  environments: string[];
   check?: boolean;
   tags?: string[];
 }
@@ -33,8 +35,6 @@ export function playbookCommand(dir: string, o: PlaybookOptions, onLine: (l: str
       'ansible-playbook',
       '-i',
       join(dir, 'inventory.yml'),
-      '-e',
-      `@${join(dir, 'secrets.json')}`,
       ...(o.check ? ['--check'] : []),
       ...(o.tags?.length ? ['--tags', o.tags.join(',')] : []),
       packagePath('ansible', 'playbooks', 'site.yml'),
@@ -46,7 +46,7 @@ export function playbookCommand(dir: string, o: PlaybookOptions, onLine: (l: str
       PYTHONUNBUFFERED: '1',
     },
     allowFailure: true,
-    description: `ansible-playbook site.yml (${o.environment})`,
+    description: `ansible-playbook site.yml (${o.environments.join(', ')})`,
     timeoutMs: 60 * 60_000,
     onStdoutLine: onLine,
   };

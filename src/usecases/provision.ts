@@ -1,7 +1,7 @@
 // `crvs provision`: probe how to connect, enrol TOTP secrets, write the inventory and a 0600 secrets file in a
 // private temp dir, run the shipped playbook, report per host. One environment at a time.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -15,8 +15,15 @@ import {
   type HostStats,
   parseEvent,
 } from '../provision/events.js';
-import { buildInventory, type SecretVars, totpRequired } from '../provision/inventory.js';
-import { type PlaybookOptions, playbookCommand, sshProbe } from '../provision/playbook.js';
+import {
+  buildInventory,
+  environmentGroup,
+  type Inventory,
+  mergeInventories,
+  type SecretVars,
+  totpRequired,
+} from '../provision/inventory.js';
+import { playbookCommand, sshProbe } from '../provision/playbook.js';
 import type { Executor } from '../remote/executor.js';
 import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
@@ -49,29 +56,129 @@ async function ciKeys(specFile: string): Promise<string[]> {
     .filter((l) => /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+) /.test(l));
 }
 
-export async function provision(fx: Effects, sc: SpecContext, o: PlaybookOptions): Promise<ProvisionResult> {
+export interface ProvisionOptions {
+  environments: string[];
+  check?: boolean;
+  tags?: string[];
+}
+
+/** One environment made ready for the playbook: how to reach its servers, its inventory and its secret values. */
+interface Prepared {
+  environment: string;
+  inventory: Inventory;
+  vars: SecretVars;
+  connectAs: Record<string, string>;
+  enrolled: string[];
+}
+
+/**
+ * Provisions environments in one Ansible run per batch, their servers in parallel. Behind a jump host that is
+ * itself being provisioned, the jump host goes first in a run of its own: the others are reached through it.
+ */
+export async function provision(
+  fx: Effects,
+  sc: SpecContext,
+  o: ProvisionOptions,
+): Promise<ProvisionResult[]> {
   const { spec } = sc;
-  const started = fx.now().getTime();
-  const servers = serversOf(spec, o.environment);
+  for (const environment of o.environments) serversOf(spec, environment);
   if (!presentAdmins(spec).length)
     throw new CrvsError(
       'E_NO_ADMIN',
-      `${sc.specFile} has no present admin: hardening ${o.environment} would leave nobody able to log in`,
+      `${sc.specFile} has no present admin: hardening ${o.environments.join(', ')} would leave nobody able to log in`,
       { hint: 'add an admin with an SSH key to crvs.yaml (crvs validate says where)' },
     );
+  const wanted = [...new Set(o.environments)];
+  const throughJump = spec.connection.method === 'bastion' && wanted.includes('jump') && wanted.length > 1;
+  const batches = throughJump ? [['jump'], wanted.filter((e) => e !== 'jump')] : [wanted];
+  const results: ProvisionResult[] = [];
+  for (const batch of batches) results.push(...(await provisionBatch(fx, sc, batch, o)));
+  return results;
+}
+
+async function provisionBatch(
+  fx: Effects,
+  sc: SpecContext,
+  environments: string[],
+  o: ProvisionOptions,
+): Promise<ProvisionResult[]> {
+  const started = fx.now().getTime();
   const key = await publicKey(fx.exec, sc.identity);
+  const automationKeys = [key, ...(await ciKeys(sc.specFile)).filter((k) => k !== key)];
+  const prepared = await Promise.all(environments.map((e) => prepare(fx, sc, e, automationKeys, o)));
+  const dir = await mkdtemp(join(tmpdir(), 'crvs-provision-'));
+  try {
+    await chmod(dir, 0o700);
+    await writeFile(join(dir, 'inventory.yml'), stringify(mergeInventories(prepared)), { mode: 0o600 });
+    // Secret values per environment, in Ansible's group_vars beside the inventory: 0600, removed after the run.
+    await mkdir(join(dir, 'group_vars'), { mode: 0o700 });
+    for (const p of prepared)
+      await writeFile(
+        join(dir, 'group_vars', `${environmentGroup(p.environment)}.json`),
+        JSON.stringify(p.vars),
+        {
+          mode: 0o600,
+        },
+      );
+    let stats: Record<string, HostStats> = {};
+    const r = await fx.exec.run(
+      playbookCommand(
+        dir,
+        { environments, ...(o.check ? { check: true } : {}), ...(o.tags ? { tags: o.tags } : {}) },
+        (line) => {
+          const e: AnsibleEvent | undefined = parseEvent(line);
+          if (!e) return;
+          if (e.event === 'stats') stats = e.hosts;
+          const text = describeEvent(e);
+          if (text) fx.progress(text);
+        },
+      ),
+    );
+    for (const line of r.stdout.split('\n')) {
+      const e = parseEvent(line);
+      if (e?.event === 'stats') stats = e.hosts;
+    }
+    const failed = failedHosts(stats);
+    if (r.code !== 0 || failed.length || Object.keys(stats).length === 0)
+      throw new CrvsError(
+        'E_PROVISION',
+        `provisioning ${environments.join(', ')} failed${failed.length ? ` on ${failed.join(', ')}` : ''}`,
+        { hint: r.stderr.trim().split('\n').slice(-3).join(' ') || 'see the failed tasks above' },
+      );
+    const ms = fx.now().getTime() - started;
+    return prepared.map((p) => ({
+      environment: p.environment,
+      stats: Object.fromEntries(Object.entries(stats).filter(([host]) => host in p.connectAs)),
+      connectedAs: p.connectAs,
+      enrolled: p.enrolled,
+      ms,
+    }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function prepare(
+  fx: Effects,
+  sc: SpecContext,
+  environment: string,
+  automationKeys: string[],
+  o: ProvisionOptions,
+): Promise<Prepared> {
+  const { spec } = sc;
+  const servers = serversOf(spec, environment);
 
   // Jump host: the relay user once provisioned (the automation user answering there says it is), its
   // delivered account before. The relay user itself has no shell to probe with.
   let jumpUser = JUMP_USER;
   const jumpServer = spec.environments.jump?.servers[0];
-  if (proxyJump(spec, o.environment, JUMP_USER) && jumpServer) {
+  if (proxyJump(spec, environment, JUMP_USER) && jumpServer) {
     const ok = await fx.exec.run(
       sshProbe(sc.identity, sc.knownHosts, AUTOMATION_USER, jumpServer.address, jumpServer.sshPort),
     );
     jumpUser = ok.code === 0 ? JUMP_USER : jumpServer.adminUser;
   }
-  const jump = proxyJump(spec, o.environment, jumpUser);
+  const jump = proxyJump(spec, environment, jumpUser);
   const connectAs: Record<string, string> = {};
   await Promise.all(
     servers.map(async (s) => {
@@ -92,12 +199,12 @@ export async function provision(fx: Effects, sc: SpecContext, o: PlaybookOptions
         'E_CHECK_UNPROVISIONED',
         `--check compares provisioned servers with the spec, and ${fresh.join(', ')} ${fresh.length > 1 ? 'do' : 'does'} ` +
           `not answer as ${AUTOMATION_USER} yet: never provisioned (everything would change), or unreachable`,
-        { hint: `provision first: crvs provision ${o.environment}; or see why it is unreachable` },
+        { hint: `provision first: crvs provision ${environment}; or see why it is unreachable` },
       );
   }
 
   // TOTP: one secret per present admin, kept in the environment's encrypted store.
-  const store = new SecretStore(fx.exec, specPaths(sc.specFile).store(o.environment), o.environment);
+  const store = new SecretStore(fx.exec, specPaths(sc.specFile).store(environment), environment);
   const secrets = await store.load(sc.identity);
   // The spec says where login alerts go; a store without that value would silently send them nowhere.
   const unset = [spec.alerts.webhookSecret, spec.alerts.slackWebhookSecret].filter(
@@ -105,13 +212,13 @@ export async function provision(fx: Effects, sc: SpecContext, o: PlaybookOptions
   );
   if (unset.length)
     fx.progress(
-      `warning: ${unset.join(', ')} not in the ${o.environment} secrets store: SSH logins on ${o.environment} ` +
-        `are not posted there (crvs secrets init ${o.environment})`,
+      `warning: ${unset.join(', ')} not in the ${environment} secrets store: SSH logins on ${environment} ` +
+        `are not posted there (crvs secrets init ${environment})`,
     );
   const enrolled: string[] = [];
   const totp: Record<string, string> = {};
-  if (totpRequired(spec, o.environment)) {
-    for (const admin of spec.admins.filter((a) => a.state === 'present')) {
+  if (totpRequired(spec, environment)) {
+    for (const admin of presentAdmins(spec)) {
       const name = totpSecretName(admin.name);
       if (!secrets.has(name)) {
         secrets.set(name, {
@@ -140,54 +247,11 @@ export async function provision(fx: Effects, sc: SpecContext, o: PlaybookOptions
         }
       : {},
   };
-
-  const dir = await mkdtemp(join(tmpdir(), 'crvs-provision-'));
-  try {
-    await chmod(dir, 0o700);
-    const inventory = buildInventory(
-      spec,
-      o.environment,
-      {
-        automationKeys: [key, ...(await ciKeys(sc.specFile)).filter((k) => k !== key)],
-        connectAs,
-        identity: sc.identity,
-        knownHosts: sc.knownHosts,
-      },
-      jumpUser,
-    );
-    await writeFile(join(dir, 'inventory.yml'), stringify(inventory), { mode: 0o600 });
-    await writeFile(join(dir, 'secrets.json'), JSON.stringify(vars), { mode: 0o600 });
-    let stats: Record<string, HostStats> = {};
-    const r = await fx.exec.run(
-      playbookCommand(dir, o, (line) => {
-        const e: AnsibleEvent | undefined = parseEvent(line);
-        if (!e) return;
-        if (e.event === 'stats') stats = e.hosts;
-        const text = describeEvent(e);
-        if (text) fx.progress(text);
-      }),
-    );
-    for (const line of r.stdout.split('\n')) {
-      const e = parseEvent(line);
-      if (e?.event === 'stats') stats = e.hosts;
-    }
-    const failed = failedHosts(stats);
-    if (r.code !== 0 || failed.length || Object.keys(stats).length === 0)
-      throw new CrvsError(
-        'E_PROVISION',
-        `provisioning ${o.environment} failed${failed.length ? ` on ${failed.join(', ')}` : ''}`,
-        {
-          hint: r.stderr.trim().split('\n').slice(-3).join(' ') || 'see the failed tasks above',
-        },
-      );
-    return {
-      environment: o.environment,
-      stats,
-      connectedAs: connectAs,
-      enrolled,
-      ms: fx.now().getTime() - started,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const inventory = buildInventory(
+    spec,
+    environment,
+    { automationKeys, connectAs, identity: sc.identity, knownHosts: sc.knownHosts },
+    jumpUser,
+  );
+  return { environment, inventory, vars, connectAs, enrolled };
 }

@@ -19,7 +19,7 @@ const s = {
   identity: join(dir, 'id_ed25519'),
   knownHosts: join(dir, 'known_hosts'),
 };
-const options = { environment: 'production', check: true };
+const options = { environments: ['production'], check: true };
 const fx = (exec: RecordingExecutor, progress: (l: string) => void = () => {}): Effects => ({
   exec,
   progress,
@@ -50,7 +50,7 @@ describe('provision --check', () => {
   it('runs the playbook in check mode once every server answers as the automation user', async () => {
     const exec = new RecordingExecutor([{ match: 'ansible-playbook', result: { stdout: `${stats}\n` } }]);
     const progress: string[] = [];
-    const r = await provision(
+    const [r] = await provision(
       fx(exec, (l) => progress.push(l)),
       s,
       options,
@@ -63,8 +63,8 @@ describe('provision --check', () => {
     const playbook = exec.lines().filter((l) => l.startsWith('ansible-playbook'));
     expect(playbook).toHaveLength(1);
     expect(playbook[0]).toContain(' --check ');
-    expect(r.connectedAs).toEqual({ 'prod-1': 'crvs', 'prod-2': 'crvs' });
-    expect(r.stats['prod-1']?.changed).toBe(1);
+    expect(r?.connectedAs).toEqual({ 'prod-1': 'crvs', 'prod-2': 'crvs' });
+    expect(r?.stats['prod-1']?.changed).toBe(1);
   });
 });
 
@@ -85,15 +85,15 @@ describe('provision without an admin', () => {
 });
 
 describe('the commands of a provisioning run, exactly', () => {
-  it('ansible-playbook over the generated inventory and secrets file, with the shipped configuration', () => {
+  it('ansible-playbook over the generated inventory (secrets in its group_vars), with the shipped configuration', () => {
     const root = PACKAGE_ROOT.replace(/\/$/, '');
     const c = playbookCommand(
       '/tmp/run',
-      { environment: 'qa', check: true, tags: ['ssh', 'firewall'] },
+      { environments: ['qa', 'production'], check: true, tags: ['ssh', 'firewall'] },
       () => {},
     );
     expect(c.argv.join(' ')).toBe(
-      `ansible-playbook -i /tmp/run/inventory.yml -e @/tmp/run/secrets.json --check --tags ssh,firewall ${root}/ansible/playbooks/site.yml`,
+      `ansible-playbook -i /tmp/run/inventory.yml --check --tags ssh,firewall ${root}/ansible/playbooks/site.yml`,
     );
     expect(c.env).toEqual({
       ANSIBLE_CONFIG: `${root}/ansible/ansible.cfg`,
@@ -101,7 +101,7 @@ describe('the commands of a provisioning run, exactly', () => {
       ANSIBLE_FORCE_COLOR: '0',
       PYTHONUNBUFFERED: '1',
     });
-    expect(c.description).toBe('ansible-playbook site.yml (qa)');
+    expect(c.description).toBe('ansible-playbook site.yml (qa, production)');
   });
 
   it('the probe that tells which account a server accepts', () => {

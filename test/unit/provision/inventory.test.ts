@@ -5,7 +5,12 @@ import { parse, stringify } from 'yaml';
 import { environmentKind } from '../../../src/config/environment.js';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
-import { buildInventory, sshAllowedSources, totpRequired } from '../../../src/provision/inventory.js';
+import {
+  buildInventory,
+  mergeInventories,
+  sshAllowedSources,
+  totpRequired,
+} from '../../../src/provision/inventory.js';
 import { sshArgv } from '../../../src/remote/ssh.js';
 
 /** The lab's spec, optionally reached through its jump host (connection method bastion). */
@@ -118,5 +123,30 @@ describe('the jump hop', () => {
         '-o ConnectTimeout=10 -o UserKnownHostsFile=/k/known_hosts -o StrictHostKeyChecking=accept-new -p 1 ' +
         "-W '[127.0.0.2]:22' jump@127.0.0.1",
     );
+  });
+});
+
+describe('several environments in one run', () => {
+  it('keep their variables on a group of their own; the plays still find servers by kind', () => {
+    const spec = labSpec('direct');
+    const parts = ['qa', 'production', 'backup'].map((environment) => ({
+      environment,
+      inventory: buildInventory(spec, environment, options),
+    }));
+    const merged = mergeInventories(parts) as {
+      all: { children: Record<string, { vars?: Record<string, unknown>; hosts: Record<string, object> }> };
+    };
+    const groups = merged.all.children;
+    expect(Object.keys(groups)).toEqual(['application', 'env_qa', 'env_production', 'backup', 'env_backup']);
+    expect(Object.keys(groups.application?.hosts ?? {})).toEqual(['qa-1', 'prod-1', 'prod-2']);
+    expect(groups.env_production?.hosts).toEqual({ 'prod-1': {}, 'prod-2': {} });
+    expect(groups.env_production?.vars).toEqual(parts[1]?.inventory.all.vars);
+    expect(groups.env_qa?.vars?.crvs_environment).toBe('qa');
+    expect(groups.env_backup?.vars?.crvs_totp_required).toBe(false);
+    // Host variables stay on the host: the worker still knows its manager.
+    expect(groups.application?.hosts['prod-2']).toMatchObject({
+      crvs_swarm_role: 'worker',
+      crvs_swarm_manager: 'prod-1',
+    });
   });
 });
