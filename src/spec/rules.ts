@@ -1,5 +1,6 @@
 import { inferPhase, recommendedProductionServers } from '../plan/cluster.js';
 import type { PathSegment } from './positions.js';
+import { SCHEDULE_RULES } from './rules-schedules.js';
 import type { Spec } from './schema.js';
 import { APPLICATION_ENVIRONMENTS, ENVIRONMENT_KINDS, type EnvironmentKind } from './sections/common.js';
 
@@ -284,6 +285,7 @@ export const RULES: Rule[] = [
       }
     },
   },
+  ...SCHEDULE_RULES,
 ];
 
 export function runRules(spec: Spec, rules: Rule[] = RULES): RuleProblem[] {
