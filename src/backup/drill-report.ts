@@ -9,7 +9,8 @@ export interface DrillReport {
   source: string;
   startedAt: string;
   durationSeconds: number;
-  result: Verdict['kind'] | 'swap-failed' | 'app-check-failed';
+  // error: the drill could not look (backup server unreachable, wrong passphrase); staging untouched.
+  result: Verdict['kind'] | 'error' | 'swap-failed' | 'app-check-failed';
   archive?: string;
   ageMinutes?: number;
   counts?: Record<string, number>;
