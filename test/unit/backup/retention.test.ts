@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parsePruneRecord, pruneRecordFile, renderPruneRecord } from '../../../src/backup/prune-record.js';
 import { guardPrune, planPrune, type TimedArchive } from '../../../src/backup/retention.js';
 
 // 181 archives: noon and midnight backups with gaps over 120 days, then 30 hourly ones. The expected list is what
@@ -59,5 +60,20 @@ describe('the prune guard', () => {
         'only the append-only key could have deleted them (production compromised?); nothing was pruned or compacted, ' +
         'so they can still be recovered: see "Undo deletes made through the append-only key" in docs/backups.md',
     });
+  });
+});
+
+describe('the prune record', () => {
+  it('round-trips, sorted, and refuses another environment', async () => {
+    const { parsePruneRecord, pruneRecordFile, renderPruneRecord } = await import(
+      '../../../src/backup/prune-record.js'
+    );
+    const text = renderPruneRecord('production', new Date('2027-01-02T03:04:05Z'), ['b', 'a']);
+    expect(text).toBe(
+      '{\n  "format": 1,\n  "environment": "production",\n  "at": "2027-01-02T03:04:05.000Z",\n  "archives": [\n    "a",\n    "b"\n  ]\n}\n',
+    );
+    expect(parsePruneRecord(text, 'production').archives).toEqual(['a', 'b']);
+    expect(() => parsePruneRecord(text, 'staging')).toThrow('not a prune record of staging');
+    expect(pruneRecordFile('production')).toBe('backups/production-archives.json');
   });
 });
