@@ -64,10 +64,7 @@ describe('the prune guard', () => {
 });
 
 describe('the prune record', () => {
-  it('round-trips, sorted, and refuses another environment', async () => {
-    const { parsePruneRecord, pruneRecordFile, renderPruneRecord } = await import(
-      '../../../src/backup/prune-record.js'
-    );
+  it('round-trips, sorted, and refuses another environment', () => {
     const text = renderPruneRecord('production', new Date('2027-01-02T03:04:05Z'), ['b', 'a']);
     expect(text).toBe(
       '{\n  "format": 1,\n  "environment": "production",\n  "at": "2027-01-02T03:04:05.000Z",\n  "archives": [\n    "a",\n    "b"\n  ]\n}\n',
