@@ -18,6 +18,9 @@ export type EnvironmentKind = 'application' | 'backup' | 'jump';
 export type ApplicationEnvironment = NonNullable<Spec['environments']['production']> &
   Partial<Pick<NonNullable<Spec['environments']['staging']>, 'restore'>>;
 
+/** The Swarm stack crvs deploys on every application environment (service names are `<STACK>_<service>`). */
+export const STACK = 'crvs';
+
 /** The account crvs and CI connect as once a server is provisioned. */
 export const AUTOMATION_USER = 'crvs';
 /** The relay-only user of the jump host (forwarding, no shell); see the crvs_jump role. */

@@ -5,26 +5,12 @@ import {
   type EnvironmentName as EnvironmentKind,
 } from './environment.js';
 import type { PathSegment } from './positions.js';
+import { SCHEDULE_RULES } from './rules-schedules.js';
 import type { Spec } from './schema.js';
 
-export interface RuleProblem {
-  severity: 'error' | 'warning';
-  rule: string;
-  path: PathSegment[];
-  message: string;
-  hint?: string;
-}
+export type { Rule, RuleContext, RuleProblem } from './rule.js';
 
-export interface RuleContext {
-  spec: Spec;
-  error(path: PathSegment[], message: string, hint?: string): void;
-  warn(path: PathSegment[], message: string, hint?: string): void;
-}
-
-export interface Rule {
-  name: string;
-  check(ctx: RuleContext): void;
-}
+import type { Rule, RuleProblem } from './rule.js';
 
 type AppKind = (typeof APPLICATION_ENVIRONMENTS)[number];
 
@@ -299,6 +285,7 @@ export const RULES: Rule[] = [
         );
     },
   },
+  ...SCHEDULE_RULES,
 ];
 
 /** The admins whose accounts provisioning creates. */

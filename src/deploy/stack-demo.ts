@@ -4,7 +4,6 @@ import { applicationEnvironment } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { type DemoImage, demoImages, imageRef } from './demo-images.js';
 
-export const STACK = 'crvs';
 export const DEMO_SECRETS = ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'SESSION_SECRET', 'SUPER_USER_PASSWORD'];
 
 /**

@@ -3,12 +3,12 @@
 // executes it: lock, audit, secrets, upload, `docker stack deploy`, watch convergence, record. A release that does
 // not converge is rolled back by Swarm (failure_action: rollback), reported with logs, and fails.
 import { createTwoFilesPatch } from 'diff';
+import { STACK } from '../config/environment.js';
 import { type AuditEntry, auditTrail } from '../deploy/audit.js';
 import { bindSecrets } from '../deploy/bind.js';
 import { assess, parseProbe, probeStack, type ServiceProbe } from '../deploy/converge.js';
 import type { DemoImage } from '../deploy/demo-images.js';
 import { acquireLock, type LockHolder, parseLockAnswer, releaseLock } from '../deploy/lock.js';
-import { STACK } from '../deploy/stack-demo.js';
 import {
   createSecret,
   managerClock,

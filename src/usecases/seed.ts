@@ -1,11 +1,12 @@
 // `crvs seed` and `crvs reset`: the preset's seed job runs once inside the cluster network (no public address
 // needed), with its secrets as Swarm secrets; the job itself refuses a second run unless forced. Every run is in
 // the audit log.
+
+import { STACK } from '../config/environment.js';
 import { auditTrail } from '../deploy/audit.js';
 import { bindSecrets } from '../deploy/bind.js';
 import { demoImages, imageRef } from '../deploy/demo-images.js';
 import { createSeedJob, jobOutcome, removeService, seedJobLogs, seedJobState } from '../deploy/seed.js';
-import { STACK } from '../deploy/stack-demo.js';
 import { CrvsError, PreconditionError } from '../errors.js';
 import type { Effects, EnvironmentContext } from './context.js';
 import { createMissingSecrets, currentRelease, storeValues } from './release.js';

@@ -22,7 +22,7 @@ export const backupsSchema = doc(
       ),
       schedule: doc(
         cron.default('0 0 * * *'),
-        'When the nightly backup runs (cron, server time).',
+        'When the backup runs (five-field cron, server time, UTC; hourly is allowed). Converted to a systemd timer.',
         '0 0 * * *',
       ),
       retention: doc(
@@ -33,7 +33,7 @@ export const backupsSchema = doc(
             monthly: doc(z.int().min(0).default(12), 'Monthly archives kept.', 12),
           })
           .default({ daily: 7, weekly: 4, monthly: 12 }),
-        'How many archives are kept; pruning runs on the backup server, never from production.',
+        'How many archives are kept. Pruning needs the repository key, so it runs where the secrets store is (crvs backup prune), never on production or the backup server.',
         { daily: 7, weekly: 4, monthly: 12 },
       ),
     })

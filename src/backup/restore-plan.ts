@@ -1,0 +1,159 @@
+// The daily restore drill on staging, as data: what crvs-restore (ansible/roles/crvs_backup_restore) runs, in
+// order, and the gates between. Verify first (newest archive, its age, `borg check` of it with its data read
+// back, its manifest, a trial restore into a scratch database whose rows are counted), and only on an `ok`
+// verdict stop the app, swap the scratch database and the attachments in, start the app and compare what it
+// answers with the manifest. Demo preset only for now. Pure.
+import { STACK } from '../config/environment.js';
+import { borgCheck, borgExtractToStdout, borgList } from './borg.js';
+import { DRILL_LOG } from './drill-report.js';
+import { MANIFEST_FILE } from './manifest.js';
+import { archiveGlob } from './naming.js';
+import { ARCHIVE_TOKEN, containerLookup, RUN_DIR } from './plan.js';
+import { container, volumePath } from './sources.js';
+
+export const SCRATCH_DB = 'crvs_restore_check';
+export const PREVIOUS_DB = 'crvs_before_restore';
+
+const psql = (db: string, sql: string, extra: string[] = []) => [
+  'docker',
+  'exec',
+  '--user',
+  'postgres',
+  container('db'),
+  'psql',
+  '--no-psqlrc',
+  '--set=ON_ERROR_STOP=1',
+  '--quiet',
+  ...extra,
+  `--dbname=${db}`,
+  `--command=${sql}`,
+];
+
+/** Exact row counts of every table, one `schema.table|count` line each (names as pg_dump writes them). */
+export const COUNT_ROWS_SQL =
+  "SELECT table_schema || '.' || table_name, (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text " +
+  "FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1";
+
+export interface RestorePlan {
+  format: 1;
+  environment: string;
+  source: string;
+  repository: string;
+  staleAfterMinutes: number;
+  containerLookup: string[];
+  list: string[];
+  check: string[];
+  manifest: string[];
+  dump: {
+    store: string;
+    extract: string[];
+    dropScratch: string[];
+    createScratch: string[];
+    load: string[];
+    count: string[];
+  };
+  attachments: { extract: string[]; into: string; live: string };
+  swap: {
+    services: string[];
+    replicas: string[];
+    scale: string[];
+    terminate: string[];
+    dropPrevious: string[];
+    renameLive: string[];
+    renameScratch: string[];
+  };
+  appCheck: string[];
+  /** Manifest record key -> key of the app's /stats answer. */
+  appCounts: Record<string, string>;
+  reportFile: string;
+}
+
+export function restorePlan(o: {
+  environment: string;
+  source: string;
+  repository: string;
+  staleAfterMinutes: number;
+}): RestorePlan {
+  const repo = o.repository;
+  const inArchive = (path: string) => path.replace(/^\//, '');
+  const documents = volumePath('documents');
+  return {
+    format: 1,
+    environment: o.environment,
+    source: o.source,
+    repository: repo,
+    staleAfterMinutes: o.staleAfterMinutes,
+    containerLookup: containerLookup(),
+    list: borgList(repo, archiveGlob(o.source)),
+    check: borgCheck(repo, { archive: ARCHIVE_TOKEN, verifyData: true }),
+    manifest: borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/${MANIFEST_FILE}`)),
+    dump: {
+      store: 'postgres',
+      extract: borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/postgres-crvs.sql`)),
+      dropScratch: psql('postgres', `DROP DATABASE IF EXISTS ${SCRATCH_DB} WITH (FORCE)`),
+      createScratch: psql('postgres', `CREATE DATABASE ${SCRATCH_DB} OWNER app`),
+      // As the app's role, so that the restored tables belong to it (the dump carries no owners).
+      load: [
+        'docker',
+        'exec',
+        '--interactive',
+        '--user',
+        'postgres',
+        container('db'),
+        'psql',
+        '--no-psqlrc',
+        '--set=ON_ERROR_STOP=1',
+        '--quiet',
+        '--single-transaction',
+        `--dbname=${SCRATCH_DB}`,
+        '--command=SET ROLE app',
+        '--file=-',
+      ],
+      count: psql(SCRATCH_DB, COUNT_ROWS_SQL, ['--tuples-only', '--no-align']),
+    },
+    attachments: {
+      // Paths in the archive are absolute paths without their leading slash: strip down to the file names.
+      extract: [
+        'borg',
+        'extract',
+        '--lock-wait',
+        '600',
+        '--strip-components',
+        String(inArchive(documents).split('/').length),
+        `${repo}::${ARCHIVE_TOKEN}`,
+        inArchive(documents),
+      ],
+      into: `${documents}.restore`,
+      live: documents,
+    },
+    swap: {
+      services: [`${STACK}_app`, `${STACK}_documents`],
+      replicas: [
+        'docker',
+        'service',
+        'inspect',
+        '--format',
+        '{{.Spec.Mode.Replicated.Replicas}}',
+        '{service}',
+      ],
+      scale: ['docker', 'service', 'scale', '--detach=false', '{service}={replicas}'],
+      terminate: psql(
+        'postgres',
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'crvs' AND pid <> pg_backend_pid()",
+      ),
+      dropPrevious: psql('postgres', `DROP DATABASE IF EXISTS ${PREVIOUS_DB} WITH (FORCE)`),
+      renameLive: psql('postgres', `ALTER DATABASE crvs RENAME TO ${PREVIOUS_DB}`),
+      renameScratch: psql('postgres', `ALTER DATABASE ${SCRATCH_DB} RENAME TO crvs`),
+    },
+    appCheck: ['curl', '--silent', '--show-error', '--fail', '--max-time', '5', 'http://127.0.0.1/stats'],
+    appCounts: {
+      'public.records': 'records',
+      'public.offices': 'offices',
+      'public.locations': 'locations',
+      'public.users': 'users',
+    },
+    reportFile: DRILL_LOG,
+  };
+}
+
+export const renderRestorePlan = (plan: RestorePlan) => `${JSON.stringify(plan, null, 2)}\n`;
