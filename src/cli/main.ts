@@ -16,6 +16,7 @@ import { registerRollback } from './rollback.js';
 import { registerSchema } from './schema.js';
 import { registerSecrets } from './secrets.js';
 import { registerSeed } from './seed.js';
+import { registerStack } from './stack.js';
 import { registerValidate } from './validate.js';
 import { VERSION } from './version.js';
 
@@ -30,6 +31,7 @@ const COMMANDS: Register[] = [
   registerLab,
   registerProvision,
   registerDeploy,
+  registerStack,
   registerRollback,
   registerSeed,
   registerReset,

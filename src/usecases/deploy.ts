@@ -8,6 +8,7 @@ import { bindSecrets } from '../deploy/bind.js';
 import { assess, parseProbe, probeStack, type ServiceProbe } from '../deploy/converge.js';
 import type { DemoImage } from '../deploy/demo-images.js';
 import { acquireLock, type LockHolder, parseLockAnswer, releaseLock } from '../deploy/lock.js';
+import type { UploadedFile } from '../deploy/opencrvs/files.js';
 import { STACK } from '../deploy/stack-demo.js';
 import {
   createSecret,
@@ -15,6 +16,7 @@ import {
   readStack,
   serviceDiagnostics,
   stackDeploy,
+  uploadFile,
   uploadStack,
   writeRelease,
 } from '../deploy/swarm.js';
@@ -41,6 +43,8 @@ export interface ReleasePlan {
   running?: string;
   /** The stack file exactly as it is uploaded and deployed: secret names, never values. */
   compose: string;
+  /** Files uploaded beside the stack file first (the country's files its configs point at). */
+  files: UploadedFile[];
   /** Images apply builds and pushes first (the demo preset's, when the registry lacks them). */
   build: DemoImage[];
   /** Swarm secrets the stack file names, and whether each exists on the manager already. */
@@ -68,6 +72,7 @@ export async function planRelease(
     template: string;
     values: Record<string, BoundSecret['value']>;
     build: DemoImage[];
+    files: UploadedFile[];
   },
 ): Promise<ReleasePlan> {
   const m = c.manager;
@@ -92,6 +97,7 @@ export async function planRelease(
     ...o.build.map((i) => `build and push ${i.repository}:${i.tag}`),
     `take the deploy lock of ${c.environment}`,
     ...secrets.filter((s) => !s.exists).map((s) => createSecret(m, s.name, s.key, s.value).description ?? ''),
+    ...o.files.map((f) => uploadFile(m, f.path, f.content).description ?? ''),
     uploadStack(m, o.version, compose).description ?? '',
     stackDeploy(m, STACK, o.version).description ?? '',
     'watch until every service has converged (Swarm rolls back a release that does not)',
@@ -105,6 +111,7 @@ export async function planRelease(
     version: o.version,
     ...(release.version ? { running: release.version } : {}),
     compose,
+    files: o.files,
     build: o.build,
     secrets,
     diff,
@@ -117,7 +124,14 @@ export async function planDeploy(fx: Effects, c: EnvironmentContext, version: st
   const values = await storeValues(fx, c);
   const r = renderRelease(c.spec, c.specFile, c.environment, version, values);
   const build = await missingImages(fx, c.spec, version);
-  return planRelease(fx, c, { action: 'deploy', version, template: r.compose, values: r.secrets, build });
+  return planRelease(fx, c, {
+    action: 'deploy',
+    version,
+    template: r.compose,
+    values: r.secrets,
+    build,
+    files: r.files,
+  });
 }
 
 /** A rollback to a release kept on the manager (default: the one before the running one), bound to today's values. */
@@ -147,6 +161,8 @@ export async function planRollback(
     template: kept.stdout,
     values: r.secrets,
     build: [],
+    // The kept release's files are still on the manager: their names carry their content.
+    files: [],
   });
 }
 
@@ -197,6 +213,7 @@ export async function applyRelease(
       plan.secrets,
       (s) => `secret ${s.key}: new value, stored as a Docker secret`,
     );
+    for (const f of plan.files) await fx.exec.run(uploadFile(m, f.path, f.content));
     await fx.exec.run(uploadStack(m, plan.version, plan.compose));
     const clock = new Date((await fx.exec.run(managerClock(m))).stdout.trim());
     fx.progress(

@@ -243,6 +243,7 @@ describe('the deploy flow: a plan, then apply', () => {
       version: 'v2',
       template: compose,
       values: values(),
+      files: [],
       build: [],
     });
 
