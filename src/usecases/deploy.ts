@@ -3,6 +3,7 @@
 // executes it: lock, audit, secrets, upload, `docker stack deploy`, watch convergence, record. A release that does
 // not converge is rolled back by Swarm (failure_action: rollback), reported with logs, and fails.
 import { createTwoFilesPatch } from 'diff';
+import { readComposeInputs } from '../config/compose-inputs.js';
 import { type AuditEntry, auditTrail } from '../deploy/audit.js';
 import { bindSecrets } from '../deploy/bind.js';
 import { assess, parseProbe, probeStack, type ServiceProbe } from '../deploy/converge.js';
@@ -121,6 +122,8 @@ export async function planRelease(
 
 /** What `crvs deploy` would do; reads the store, the registry and the manager, changes nothing. */
 export async function planDeploy(fx: Effects, c: EnvironmentContext, version: string): Promise<ReleasePlan> {
+  // Broken or missing compose inputs stop the deploy before the store is opened or a server is contacted.
+  if (c.spec.stack.preset === 'opencrvs') readComposeInputs(c.spec, c.specFile, c.environment, version);
   const values = await storeValues(fx, c);
   const r = renderRelease(c.spec, c.specFile, c.environment, version, values);
   const build = await missingImages(fx, c.spec, version);
