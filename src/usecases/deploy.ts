@@ -24,6 +24,7 @@ import {
 import { CrvsError, NotFoundError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
 import type { Effects, EnvironmentContext } from './context.js';
+import { reindexOpenCrvs } from './opencrvs-data.js';
 import {
   type BoundSecret,
   buildImages,
@@ -103,6 +104,9 @@ export async function planRelease(
     stackDeploy(m, STACK, o.version).description ?? '',
     'watch until every service has converged (Swarm rolls back a release that does not)',
     `record release ${o.version}`,
+    ...(c.spec.stack.preset === 'opencrvs'
+      ? ['reindex search and analytics from the events database (as the reference does after every deploy)']
+      : []),
     `release the deploy lock of ${c.environment}`,
   ];
   return {
@@ -238,6 +242,10 @@ export async function applyRelease(
     const history = [...(release.history ?? []).filter((v) => v !== plan.version), plan.version].slice(-20);
     await fx.exec.run(writeRelease(m, { version: plan.version, at: fx.now().toISOString(), history }));
     await audit('succeeded', since);
+    if (c.spec.stack.preset === 'opencrvs') {
+      fx.progress('reindexing search and analytics');
+      await reindexOpenCrvs(fx, c, plan.version);
+    }
     return {
       version: plan.version,
       ...(previous ? { previous } : {}),

@@ -6,8 +6,9 @@ import { bindSecrets } from '../deploy/bind.js';
 import { demoImages, imageRef } from '../deploy/demo-images.js';
 import { createSeedJob, jobOutcome, removeService, seedJobLogs, seedJobState } from '../deploy/seed.js';
 import { STACK } from '../deploy/stack-demo.js';
-import { CrvsError, PreconditionError } from '../errors.js';
+import { CrvsError, PreconditionError, UsageError } from '../errors.js';
 import type { Effects, EnvironmentContext } from './context.js';
+import { resetOpenCrvs, seedOpenCrvs } from './opencrvs-data.js';
 import { createMissingSecrets, currentRelease, storeValues } from './release.js';
 
 export interface SeedResult {
@@ -23,10 +24,15 @@ export async function runSeed(
   c: EnvironmentContext,
   o: { force: boolean; reset: boolean },
 ): Promise<SeedResult> {
-  if (c.spec.stack.preset !== 'demo')
-    throw new CrvsError('E_PRESET', `seeding the ${c.spec.stack.preset} preset is not automated yet`, {
-      hint: 'crvs seed runs the demo preset\'s seed job; see docs/deploy.md, "The OpenCRVS preset"',
-    });
+  if (c.spec.stack.preset === 'opencrvs') {
+    if (o.force && !o.reset)
+      throw new UsageError(
+        'the OpenCRVS data-seeder runs once',
+        `crvs reset ${c.environment} clears and seeds again`,
+      );
+    const log = o.reset ? await resetOpenCrvs(fx, c) : await seedOpenCrvs(fx, c);
+    return { outcome: 'seeded', log };
+  }
   const m = c.manager;
   const release = await currentRelease(fx, m);
   if (!release.version)
