@@ -1,6 +1,7 @@
 // Every secret an environment needs, derived from the spec: what the stack preset consumes (generated), what
 // only the country can supply (asked), and per-admin TOTP secrets (generated at provisioning).
 import type { Spec } from '../config/schema.js';
+import { KEY_READERS } from '../deploy/opencrvs/services.js';
 import type { Generator } from './generate.js';
 
 export interface SecretDef {
@@ -103,20 +104,7 @@ const OPENCRVS: SecretDef[] = [
     name: 'AUTH_PRIVATE_KEY',
     description: 'RSA key that signs JWTs (auth)',
     generator: { kind: 'rsa-private-key', bits: 2048 },
-    consumers: [
-      'auth',
-      'config',
-      'countryconfig',
-      'documents',
-      'events',
-      'gateway',
-      'metrics',
-      'notification',
-      'search',
-      'user-mgnt',
-      'webhooks',
-      'workflow',
-    ],
+    consumers: [...KEY_READERS],
   },
   {
     name: 'ENCRYPTION_KEY',
@@ -145,18 +133,8 @@ const OPENCRVS: SecretDef[] = [
   {
     name: 'SENTRY_DSN',
     description: 'Error reporting (optional)',
-    consumers: [
-      'auth',
-      'config',
-      'countryconfig',
-      'gateway',
-      'metrics',
-      'notification',
-      'search',
-      'user-mgnt',
-      'webhooks',
-      'workflow',
-    ],
+    // The reference sets the DSN on the services that verify tokens, except documents and events.
+    consumers: KEY_READERS.filter((s) => s !== 'documents' && s !== 'events'),
     optional: true,
   },
 ];

@@ -3,7 +3,6 @@
 // user it logs in with); reset clears what clear-all-data.sh clears, recreates the Postgres roles, runs the
 // migrations, seeds and reindexes; production is never reset.
 import { parse } from 'yaml';
-import { bindSecrets } from '../deploy/bind.js';
 import {
   clearBucketJob,
   clearMongoJob,
@@ -20,7 +19,7 @@ import { readStack } from '../deploy/swarm.js';
 import { CrvsError, PreconditionError, UsageError } from '../errors.js';
 import type { Effects, EnvironmentContext } from './context.js';
 import { rerunStackJob, runJob } from './jobs.js';
-import { createMissingSecrets, currentRelease, storeValues } from './release.js';
+import { currentRelease, jobSecrets } from './release.js';
 
 /** The bucket tool of the reference's clear-all-data.sh (its stack runs no mc). */
 const MC_IMAGE = 'minio/mc:RELEASE.2025-05-21T01-59-54Z';
@@ -42,13 +41,7 @@ async function running(fx: Effects, c: EnvironmentContext, keys: string[]): Prom
     services?: Record<string, { image?: string }>;
   };
   const images = Object.fromEntries(Object.entries(stack.services ?? {}).map(([k, v]) => [k, v.image ?? '']));
-  const values = await storeValues(fx, c);
-  const { bound } = bindSecrets(
-    `secrets:\n${keys.map((n) => `  ${n}: { external: true }`).join('\n')}\n`,
-    STACK,
-    values,
-  );
-  await createMissingSecrets(fx, m, bound);
+  const bound = await jobSecrets(fx, c, keys);
   const names = new Map(bound.map((b) => [b.key, b.name]));
   return { version: release.version, images, secret: (k) => names.get(k) as string };
 }

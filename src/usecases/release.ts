@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { readComposeInputs } from '../config/compose-inputs.js';
 import { specPaths } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
+import { bindSecrets } from '../deploy/bind.js';
 import {
   buildAndPush,
   DEMO_BASE_IMAGE,
@@ -13,7 +14,7 @@ import {
   registryHas,
 } from '../deploy/demo-images.js';
 import type { UploadedFile } from '../deploy/opencrvs/files.js';
-import { renderDemoStack } from '../deploy/stack-demo.js';
+import { renderDemoStack, STACK } from '../deploy/stack-demo.js';
 import { renderOpenCrvsStack } from '../deploy/stack-opencrvs.js';
 import { createSecret, listSecrets, type Release, readRelease } from '../deploy/swarm.js';
 import { PreconditionError } from '../errors.js';
@@ -130,4 +131,15 @@ export async function createMissingSecrets(
     if (line) fx.progress(line);
     await fx.exec.run(createSecret(m, s.name, s.key, s.value));
   }
+}
+
+/** Store secrets a one-off job reads, as Swarm secrets (created when missing); returns their bindings. */
+export async function jobSecrets(fx: Effects, c: EnvironmentContext, keys: string[]): Promise<BoundSecret[]> {
+  const { bound } = bindSecrets(
+    `secrets:\n${keys.map((n) => `  ${n}: { external: true }`).join('\n')}\n`,
+    STACK,
+    await storeValues(fx, c),
+  );
+  await createMissingSecrets(fx, c.manager, bound);
+  return bound;
 }

@@ -2,14 +2,13 @@
 // needed), with its secrets as Swarm secrets; the job itself refuses a second run unless forced. Every run is in
 // the audit log.
 import { auditTrail } from '../deploy/audit.js';
-import { bindSecrets } from '../deploy/bind.js';
 import { demoImages, imageRef } from '../deploy/demo-images.js';
 import { createSeedJob, jobOutcome, removeService, seedJobLogs, seedJobState } from '../deploy/seed.js';
 import { STACK } from '../deploy/stack-demo.js';
 import { CrvsError, PreconditionError, UsageError } from '../errors.js';
 import type { Effects, EnvironmentContext } from './context.js';
 import { resetOpenCrvs, seedOpenCrvs } from './opencrvs-data.js';
-import { createMissingSecrets, currentRelease, storeValues } from './release.js';
+import { currentRelease, jobSecrets } from './release.js';
 
 export interface SeedResult {
   outcome: 'seeded' | 'refused';
@@ -37,13 +36,7 @@ export async function runSeed(
   const release = await currentRelease(fx, m);
   if (!release.version)
     throw new PreconditionError(`nothing is deployed on ${c.environment}`, `crvs deploy ${c.environment}`);
-  const values = await storeValues(fx, c);
-  const { bound } = bindSecrets(
-    `secrets:\n${SEED_SECRETS.map((n) => `  ${n}: { external: true }`).join('\n')}\n`,
-    STACK,
-    values,
-  );
-  await createMissingSecrets(fx, m, bound);
+  const bound = await jobSecrets(fx, c, SEED_SECRETS);
   const image = imageRef(
     c.spec.registry.host,
     demoImages(release.version)[0] as ReturnType<typeof demoImages>[0],

@@ -5,6 +5,7 @@
 import type { CommandSpec } from '../../remote/executor.js';
 import { onHost, type RemoteHost } from '../../remote/host.js';
 import { and, discardOutput, sudo } from '../../remote/shell.js';
+import { serviceCreateJob } from '../seed.js';
 import { releaseDir } from '../swarm.js';
 import { NETWORK } from './routes.js';
 
@@ -19,31 +20,9 @@ export interface Job {
 }
 
 export function createJob(m: RemoteHost, job: Job): CommandSpec {
-  return onHost(
-    m,
-    sudo(
-      'docker',
-      'service',
-      'create',
-      '--detach',
-      '--quiet',
-      '--name',
-      job.name,
-      '--mode',
-      'replicated-job',
-      '--restart-condition',
-      'none',
-      '--network',
-      NETWORK,
-      ...job.secrets.flatMap((s) => ['--secret', `source=${s.name},target=${s.target}`]),
-      ...Object.entries(job.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-      '--entrypoint',
-      job.entrypoint,
-      job.image,
-      ...job.args,
-    ),
-    { description: `start job ${job.name}` },
-  );
+  return onHost(m, sudo(...serviceCreateJob({ ...job, network: NETWORK })), {
+    description: `start job ${job.name}`,
+  });
 }
 
 /** The reference's data-seeder, against the services' internal addresses; it reads the super user's password. */
@@ -75,55 +54,51 @@ export const CLEARED_DATABASES = [
   'performance',
 ];
 
+/** A job that reads one store secret, mounted as /run/secrets/<target>. */
+const withSecret = (
+  name: string,
+  image: string,
+  secret: string,
+  target: string,
+  entrypoint: string,
+  args: string[],
+): Job => ({
+  name,
+  image,
+  secrets: [{ name: secret, target }],
+  env: {},
+  entrypoint,
+  args,
+});
+
 export function clearMongoJob(name: string, image: string, passwordSecret: string): Job {
   const drops = CLEARED_DATABASES.map((d) => `'${d}'`).join(', ');
-  return {
-    name,
-    image,
-    secrets: [{ name: passwordSecret, target: 'MONGODB_ADMIN_PASSWORD' }],
-    env: {},
-    entrypoint: 'mongo',
-    args: [
-      '--host',
-      'rs0/mongo1:27017',
-      '--quiet',
-      '--eval',
-      // The legacy shell reads the password file itself (cat), so it is not on mongo's command line.
-      `db.getSiblingDB('admin').auth('admin', cat('/run/secrets/MONGODB_ADMIN_PASSWORD').trim()); [${drops}].forEach(function (d) { printjson(db.getSiblingDB(d).dropDatabase()); });`,
-    ],
-  };
+  return withSecret(name, image, passwordSecret, 'MONGODB_ADMIN_PASSWORD', 'mongo', [
+    '--host',
+    'rs0/mongo1:27017',
+    '--quiet',
+    '--eval',
+    // The legacy shell reads the password file itself (cat), so it is not on mongo's command line.
+    `db.getSiblingDB('admin').auth('admin', cat('/run/secrets/MONGODB_ADMIN_PASSWORD').trim()); [${drops}].forEach(function (d) { printjson(db.getSiblingDB(d).dropDatabase()); });`,
+  ]);
 }
 
 /** Every Elasticsearch index, and InfluxDB's series (the ocrvs database stays), as clear-all-data.sh does. */
 export function clearSearchJob(name: string, image: string, passwordSecret: string): Job {
   const auth = `printf 'user = "elastic:%s"\\n' "$(cat /run/secrets/ELASTICSEARCH_SUPERUSER_PASSWORD)"`;
-  return {
-    name,
-    image,
-    secrets: [{ name: passwordSecret, target: 'ELASTICSEARCH_SUPERUSER_PASSWORD' }],
-    env: {},
-    entrypoint: '/bin/bash',
-    args: [
-      '-c',
-      // curl takes the credentials from its config on stdin (-K -), not from its arguments.
-      `set -euo pipefail; for i in $(${auth} | curl -sSf -K - 'http://elasticsearch:9200/_cat/indices?h=index'); do ${auth} | curl -sSf -K - -X DELETE "http://elasticsearch:9200/$i"; echo; done; curl -sSf -X POST 'http://influxdb:8086/query?db=ocrvs' --data-urlencode 'q=DROP SERIES FROM /.*/'`,
-    ],
-  };
+  return withSecret(name, image, passwordSecret, 'ELASTICSEARCH_SUPERUSER_PASSWORD', '/bin/bash', [
+    '-c',
+    // curl takes the credentials from its config on stdin (-K -), not from its arguments.
+    `set -euo pipefail; for i in $(${auth} | curl -sSf -K - 'http://elasticsearch:9200/_cat/indices?h=index'); do ${auth} | curl -sSf -K - -X DELETE "http://elasticsearch:9200/$i"; echo; done; curl -sSf -X POST 'http://influxdb:8086/query?db=ocrvs' --data-urlencode 'q=DROP SERIES FROM /.*/'`,
+  ]);
 }
 
 export function clearBucketJob(name: string, image: string, passwordSecret: string): Job {
-  return {
-    name,
-    image,
-    secrets: [{ name: passwordSecret, target: 'MINIO_ROOT_PASSWORD' }],
-    env: {},
-    entrypoint: '/bin/sh',
-    args: [
-      '-c',
-      // mc reads the alias with its keys from the environment (MC_HOST_<alias>).
-      'set -e; export MC_HOST_ocrvs="http://minioadmin:$(cat /run/secrets/MINIO_ROOT_PASSWORD)@minio:9000"; mc rm --recursive --force ocrvs/ocrvs; mc rb --force ocrvs/ocrvs; mc mb ocrvs/ocrvs',
-    ],
-  };
+  return withSecret(name, image, passwordSecret, 'MINIO_ROOT_PASSWORD', '/bin/sh', [
+    '-c',
+    // mc reads the alias with its keys from the environment (MC_HOST_<alias>).
+    'set -e; export MC_HOST_ocrvs="http://minioadmin:$(cat /run/secrets/MINIO_ROOT_PASSWORD)@minio:9000"; mc rm --recursive --force ocrvs/ocrvs; mc rb --force ocrvs/ocrvs; mc mb ocrvs/ocrvs',
+  ]);
 }
 
 export function clearPostgresJob(name: string, image: string, passwordSecret: string): Job {
@@ -134,17 +109,10 @@ export function clearPostgresJob(name: string, image: string, passwordSecret: st
     'DROP ROLE IF EXISTS "events_app"',
     'DROP ROLE IF EXISTS "events_analytics"',
   ];
-  return {
-    name,
-    image,
-    secrets: [{ name: passwordSecret, target: 'POSTGRES_PASSWORD' }],
-    env: {},
-    entrypoint: '/bin/sh',
-    args: [
-      '-c',
-      `export PGPASSWORD="$(cat /run/secrets/POSTGRES_PASSWORD)" && exec psql -h postgres -U postgres -d postgres -v ON_ERROR_STOP=1 ${sql.map((s) => `-c '${s}'`).join(' ')}`,
-    ],
-  };
+  return withSecret(name, image, passwordSecret, 'POSTGRES_PASSWORD', '/bin/sh', [
+    '-c',
+    `export PGPASSWORD="$(cat /run/secrets/POSTGRES_PASSWORD)" && exec psql -h postgres -U postgres -d postgres -v ON_ERROR_STOP=1 ${sql.map((s) => `-c '${s}'`).join(' ')}`,
+  ]);
 }
 
 /** reindex.sh, in Node (the auth image has it): a token from auth, then events' reindex through the gateway. */

@@ -9,10 +9,10 @@ import type { Spec } from '../../../src/config/schema.js';
 import type { CrvsError } from '../../../src/errors.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import { forgetSecrets } from '../../../src/secrets/sensitive.js';
-import type { Effects, EnvironmentContext } from '../../../src/usecases/context.js';
 import { planDeploy } from '../../../src/usecases/deploy.js';
 import { lockCore } from '../../../src/usecases/stack.js';
 import { CORE, countryRepository } from '../../support/opencrvs-fixture.js';
+import { fakeContext, fakeEffects } from '../helpers/context.js';
 import { exampleSpec } from '../helpers/spec.js';
 
 afterEach(() => forgetSecrets());
@@ -28,21 +28,8 @@ const failure = (f: () => unknown): CrvsError => {
 
 function deployStopsEarly(spec: Spec, specFile: string): Promise<{ error: CrvsError; commands: number }> {
   const exec = new RecordingExecutor();
-  const fx: Effects = {
-    exec,
-    progress: () => {},
-    now: () => new Date(),
-    actor: { who: 't', from: 't' },
-    env: {},
-  };
-  const c: EnvironmentContext = {
-    spec,
-    specFile,
-    environment: 'production',
-    identity: '/nonexistent',
-    knownHosts: '/nonexistent',
-    manager: { environment: 'production', ssh: ['ssh', 'prod-1'] },
-  };
+  const fx = fakeEffects(exec);
+  const c = fakeContext(spec, specFile, 'production');
   return planDeploy(fx, c, 'v1.9.0').then(
     () => {
       throw new Error('expected a failure');

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import { forgetSecrets } from '../../../src/secrets/sensitive.js';
-import type { Effects, EnvironmentContext } from '../../../src/usecases/context.js';
 import { resetOpenCrvs, seedOpenCrvs } from '../../../src/usecases/opencrvs-data.js';
+import { fakeContext, fakeEffects } from '../helpers/context.js';
 import { exampleSpec } from '../helpers/spec.js';
 
 afterEach(() => forgetSecrets());
@@ -44,22 +44,8 @@ function setup(environment: string, seeded: boolean) {
     { match: /docker service ls --filter/, result: { stdout: 'crvs_x 0/1 (1/1 completed)\n' } },
     { match: /docker service logs/, result: { stdout: 'done\n' } },
   ]);
-  const fx: Effects = {
-    exec,
-    progress: () => {},
-    now: () => new Date(0),
-    actor: { who: 't', from: 't' },
-    env: {},
-    pollMs: 0,
-  };
-  const c: EnvironmentContext = {
-    spec: exampleSpec('pilot'),
-    specFile: join(dir, 'crvs.yaml'),
-    environment,
-    identity: join(dir, 'id'),
-    knownHosts: join(dir, 'known_hosts'),
-    manager: { environment, ssh: ['ssh', `${environment}-1`] },
-  };
+  const fx = fakeEffects(exec);
+  const c = fakeContext(exampleSpec('pilot'), join(dir, 'crvs.yaml'), environment);
   return { exec, fx, c };
 }
 

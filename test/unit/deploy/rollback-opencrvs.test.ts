@@ -6,10 +6,10 @@ import { RecordingExecutor } from '../../../src/remote/executor.js';
 import { catalogue } from '../../../src/secrets/catalogue.js';
 import { generate } from '../../../src/secrets/generate.js';
 import { forgetSecrets } from '../../../src/secrets/sensitive.js';
-import type { Effects, EnvironmentContext } from '../../../src/usecases/context.js';
 import { planRollback } from '../../../src/usecases/deploy.js';
 import { renderRelease } from '../../../src/usecases/release.js';
 import { countryRepository } from '../../support/opencrvs-fixture.js';
+import { fakeContext, fakeEffects } from '../helpers/context.js';
 import { exampleSpec } from '../helpers/spec.js';
 
 afterEach(() => forgetSecrets());
@@ -37,21 +37,8 @@ describe('crvs rollback of an opencrvs environment', () => {
       { match: /stack-v1\.9\.1\.yml$/, result: { stdout: 'services: {}\n' } },
       { match: /docker secret ls/, result: { stdout: '' } },
     ]);
-    const fx: Effects = {
-      exec,
-      progress: () => {},
-      now: () => new Date(0),
-      actor: { who: 't', from: 't' },
-      env: {},
-    };
-    const c: EnvironmentContext = {
-      spec,
-      specFile,
-      environment: 'production',
-      identity: join(dir, 'id'),
-      knownHosts: join(dir, 'known_hosts'),
-      manager: { environment: 'production', ssh: ['ssh', 'prod-1'] },
-    };
+    const fx = fakeEffects(exec);
+    const c = fakeContext(spec, specFile, 'production');
     const plan = await planRollback(fx, c);
     expect([plan.action, plan.version, plan.running]).toEqual(['rollback', 'v1.9.0', 'v1.9.1']);
     const doc = parse(plan.compose) as { secrets: Record<string, { external: boolean; name?: string }> };
