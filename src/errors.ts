@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   E_SPEC: 2,
   E_NOT_FOUND: 2,
   E_PRESET: 2,
+  E_COMPOSE_INPUT: 2,
   E_LAB_DIR: 2,
   E_NO_ADMIN: 2,
   // a precondition on the operator's machine or the servers
@@ -37,6 +38,7 @@ export const ERROR_CODES = {
   E_SEEDED: 1,
   E_SEED_TIMEOUT: 1,
   E_DEMO: 1,
+  E_LOCK_FETCH: 1,
   // the GitHub API
   E_GITHUB_API: 1,
   E_GITHUB_AUTH: 1,

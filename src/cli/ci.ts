@@ -1,12 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
+import { selfSource } from '../ci/self-source.js';
 import { ciWorkflows, WORKFLOW_DIR } from '../ci/workflows.js';
 import { loadSpec } from '../config/load.js';
 import { CrvsError } from '../errors.js';
 import { type CliContext, examples } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
-import { VERSION } from './version.js';
 
 export type FileStatus = 'created' | 'updated' | 'unchanged';
 
@@ -44,8 +44,9 @@ export function registerCi(program: Command, ctx: CliContext): void {
       const outputDir = o.outputDir
         ? resolve(ctx.io.cwd, o.outputDir)
         : join(dirname(specFile), ...WORKFLOW_DIR.split('/'));
+      const crvs = spec.ci?.crvs ?? (await selfSource(ctx.effects(out).exec));
       const files = ciWorkflows(spec, {
-        crvsVersion: VERSION,
+        crvs,
         specPath: specInRepository(specFile, outputDir),
       });
       const results: { path: string; status: FileStatus }[] = [];

@@ -16,6 +16,7 @@ import { registerRollback } from './rollback.js';
 import { registerSchema } from './schema.js';
 import { registerSecrets } from './secrets.js';
 import { registerSeed } from './seed.js';
+import { registerStack } from './stack.js';
 import { checkCommandPath } from './unknown-command.js';
 import { registerValidate } from './validate.js';
 import { VERSION } from './version.js';
@@ -31,6 +32,7 @@ const COMMANDS: Register[] = [
   registerLab,
   registerProvision,
   registerDeploy,
+  registerStack,
   registerRollback,
   registerSeed,
   registerReset,

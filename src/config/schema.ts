@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminsSchema } from './sections/admins.js';
 import { backupsSchema } from './sections/backups.js';
+import { ciSchema } from './sections/ci.js';
 import { hostname } from './sections/common.js';
 import { connectionSchema } from './sections/connection.js';
 import { doc } from './sections/doc.js';
@@ -42,6 +43,7 @@ export const specSchema = z.strictObject({
   alerts: alertsSchema,
   registry: registrySchema,
   github: githubSchema,
+  ci: ciSchema,
   stack: stackSchema,
   backups: backupsSchema,
   sizing: sizingSchema,

@@ -63,6 +63,17 @@ export function parseProbe(stdout: string): ServiceProbe[] {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * A service runs as many tasks as it wants ("2/2"); a job ("0/1 (1/1 completed)") has completed all its runs,
+ * so deploy waits for a one-shot job such as the migration to finish successfully.
+ */
+export function settled(replicas: string): boolean {
+  const job = /\((\d+)\/(\d+) completed\)/.exec(replicas);
+  if (job) return job[1] === job[2];
+  const [running, desired] = replicas.split(' ')[0]?.split('/').map(Number) ?? [0, 0];
+  return running === desired;
+}
+
 export interface Assessment {
   state: 'converged' | 'progressing' | 'failed';
   failed: { service: string; reason: string }[];
@@ -86,8 +97,7 @@ export function assess(services: ServiceProbe[], since: Date): Assessment {
       failed.push({ service: s.name, reason: u.Message ?? u.State });
       continue;
     }
-    const [running, desired] = s.replicas.split(' ')[0]?.split('/').map(Number) ?? [0, 0];
-    if ((current && u?.State && MOVING.has(u.State)) || running !== desired) waiting.push(s.name);
+    if ((current && u?.State && MOVING.has(u.State)) || !settled(s.replicas)) waiting.push(s.name);
   }
   if (failed.length) return { state: 'failed', failed, waiting };
   return { state: waiting.length ? 'progressing' : 'converged', failed, waiting };

@@ -15,38 +15,48 @@ export interface SeedJob {
   reset: boolean;
 }
 
+/** `docker service create` of a one-shot job (no restart) on a network, its secrets mounted as files. */
+export function serviceCreateJob(o: {
+  name: string;
+  network: string;
+  secrets: { name: string; target: string }[];
+  env: Record<string, string>;
+  entrypoint?: string;
+  image: string;
+  args: string[];
+}): string[] {
+  return [
+    'docker',
+    'service',
+    'create',
+    '--detach',
+    '--quiet',
+    '--name',
+    o.name,
+    '--mode',
+    'replicated-job',
+    '--restart-condition',
+    'none',
+    '--network',
+    o.network,
+    ...o.secrets.flatMap((s) => ['--secret', `source=${s.name},target=${s.target}`]),
+    ...Object.entries(o.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+    ...(o.entrypoint ? ['--entrypoint', o.entrypoint] : []),
+    o.image,
+    ...o.args,
+  ];
+}
+
 export function createSeedJob(m: RemoteHost, job: SeedJob): CommandSpec {
-  return onHost(
-    m,
-    sudo(
-      'docker',
-      'service',
-      'create',
-      '--detach',
-      '--quiet',
-      '--name',
-      job.name,
-      '--mode',
-      'replicated-job',
-      '--restart-condition',
-      'none',
-      '--network',
-      job.network,
-      ...job.secrets.flatMap((s) => ['--secret', `source=${s.name},target=${s.target}`]),
-      '--env',
-      'DB_HOST=db',
-      '--env',
-      'DOCUMENTS_URL=http://documents:8080',
-      '--env',
-      `FORCE=${job.force ? '1' : '0'}`,
-      '--env',
-      `RESET=${job.reset ? '1' : '0'}`,
-      job.image,
-      'node',
-      '/app/seed.js',
-    ),
-    { description: `start seed job ${job.name}` },
-  );
+  const env = {
+    DB_HOST: 'db',
+    DOCUMENTS_URL: 'http://documents:8080',
+    FORCE: job.force ? '1' : '0',
+    RESET: job.reset ? '1' : '0',
+  };
+  return onHost(m, sudo(...serviceCreateJob({ ...job, env, args: ['node', '/app/seed.js'] })), {
+    description: `start seed job ${job.name}`,
+  });
 }
 
 export const seedJobState = (m: RemoteHost, name: string): CommandSpec =>

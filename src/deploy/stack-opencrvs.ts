@@ -1,639 +1,316 @@
-// The opencrvs preset: the OpenCRVS v1.9 service set rendered for one environment as a compose document for
-// `docker stack deploy`. Pure. Its images cannot be pulled on the lab machines, so it is validated (schema,
-// variables, secrets) rather than run; see docs/deploy.md, "The OpenCRVS preset".
-//
-// Secrets reach the containers as Swarm secrets only. Third-party images read them through their `*_FILE`
-// variables; the core services read their credentials from a per-service environment file (a derived secret,
-// `ENV_<SERVICE>`) that a one-line shell entrypoint sources into the process, so no value is ever in the service
-// definition that `docker service inspect` shows.
-import { createHash, createPublicKey } from 'node:crypto';
-import { stringify } from 'yaml';
-import {
-  type ApplicationEnvironment,
-  applicationEnvironment,
-  environmentDomain,
-} from '../config/environment.js';
+// The opencrvs preset: the reference's own compose files (opencrvs-core's for the release, the country's
+// docker-compose.deploy.yml and docker-compose.<environment>-deploy.yml) merged as `docker stack deploy -c ... -c`
+// merges them, their variables resolved from the spec and the secrets store, then crvs's overlay (secrets,
+// health, rollout, placement, ingress, files); see docs/deploy.md, "The OpenCRVS preset". Pure but for reading
+// the country's mounted files.
+import { parse, stringify } from 'yaml';
+import type { ComposeInputs } from '../config/compose-inputs.js';
+import { applicationEnvironment, environmentDomain, STACK } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { CrvsError } from '../errors.js';
+import { hasSecretMark, interpolate, wholeSecret } from './compose/interpolate.js';
+import { type Doc, keyed, mergeCompose } from './compose/merge.js';
+import {
+  authPublicKey,
+  type DerivedSecret,
+  derivedPasswords,
+  envFile,
+  envSecretName,
+  mongoKeyfile,
+  redisAcl,
+} from './opencrvs/derived.js';
+import { countryFiles, REFERENCE_DIR, type UploadedFile } from './opencrvs/files.js';
+import { ingress, NETWORK, routeLabels, staticTlsConfig } from './opencrvs/routes.js';
+import {
+  DATA_STORES,
+  FILE_VARIABLES,
+  healthTest,
+  IMAGE_START,
+  JOBS,
+  KEY_READERS,
+  NOT_DEPLOYED,
+  SINGLETONS,
+} from './opencrvs/services.js';
+import { opencrvsVariables } from './opencrvs/variables.js';
 
-type AppEnvironment = ApplicationEnvironment;
-
-/** `{{NAME}}` in a service's variables stands for the value of secret NAME. */
-const ref = (name: string) => `{{${name}}}`;
-const PLACEHOLDER = /\{\{([A-Z][A-Z0-9_]*)\}\}/g;
-const hasSecret = (v: string) => /\{\{[A-Z][A-Z0-9_]*\}\}/.test(v);
-
-export interface CoreService {
-  name: string;
-  /** Image name under ghcr.io/opencrvs (ocrvs-<name>) unless it is the country configuration. */
-  image: 'core' | 'countryconfig';
-  port: number;
-  /** Routed as <host>.<environment domain>. */
-  host?: string;
-  /** Variables: plain ones go to the service environment, those with a secret placeholder to its env file. */
-  env: Record<string, string>;
-  /** Runs once per deploy (restart none) instead of as a replicated service. */
-  oneShot?: boolean;
-}
-
-export interface DataStore {
-  name: string;
-  image: string;
-  /** Secret files mounted for the image's own *_FILE variables. */
-  secrets: string[];
-  env: Record<string, string>;
-  volume: string;
-  command?: string[];
-  entrypoint?: string[];
-  host?: string;
-  port?: number;
-}
-
-const MONGO_HOST = 'mongo1';
-const mongo = (db: string) =>
-  `mongodb://admin:${ref('MONGODB_ADMIN_PASSWORD')}@${MONGO_HOST}:27017/${db}?authSource=admin&replicaSet=rs0`;
-const REDIS = { REDIS_HOST: 'redis', REDIS_PASSWORD: ref('REDIS_PASSWORD') };
-const ES_URL = `http://elastic:${ref('ELASTICSEARCH_SUPERUSER_PASSWORD')}@elasticsearch:9200`;
-const SENTRY = 'SENTRY_DSN';
-
-/** Service name -> internal URL, for the variables that point services at each other. */
-const internal = (name: string, port: number) => `http://${name}:${port}`;
-
-export function coreServices(domain: string, environment: string, env: AppEnvironment): CoreService[] {
-  const url = (host: string) => `https://${host}.${domain}`;
-  const testing = environment === 'qa' || environment === 'development';
-  const common = {
-    NODE_ENV: 'production',
-    DOMAIN: domain,
-    GATEWAY_URL: url('gateway'),
-    LOGIN_URL: url('login'),
-    CLIENT_APP_URL: url('register'),
-    COUNTRY_CONFIG_URL: internal('countryconfig', 3040),
-    CONFIG_URL: internal('config', 2021),
-    AUTH_URL: internal('auth', 4040),
-    USER_MANAGEMENT_URL: internal('user-mgnt', 3030),
-    DOCUMENTS_URL: internal('documents', 9050),
-    NOTIFICATION_URL: internal('notification', 2020),
-    METRICS_URL: internal('metrics', 1050),
-    SEARCH_URL: internal('search', 9090),
-    WORKFLOW_URL: internal('workflow', 5050),
-    EVENTS_URL: internal('events', 5555),
-  };
-  return [
-    { name: 'client', image: 'core', port: 80, host: 'register', env: { ...common } },
-    { name: 'login', image: 'core', port: 80, host: 'login', env: { ...common } },
-    {
-      name: 'gateway',
-      image: 'core',
-      port: 7070,
-      host: 'gateway',
-      env: {
-        ...common,
-        ...REDIS,
-        CERT_PUBLIC_KEY_PATH: '/run/secrets/AUTH_PUBLIC_KEY',
-        [SENTRY]: ref(SENTRY),
-      },
-    },
-    {
-      name: 'events',
-      image: 'core',
-      port: 5555,
-      env: {
-        ...common,
-        EVENTS_POSTGRES_URL: `postgres://postgres:${ref('POSTGRES_PASSWORD')}@postgres:5432/events`,
-        ENCRYPTION_KEY: ref('ENCRYPTION_KEY'),
-        ES_HOST: ES_URL,
-      },
-    },
-    {
-      name: 'workflow',
-      image: 'core',
-      port: 5050,
-      env: {
-        ...common,
-        ...REDIS,
-        MONGO_URL: mongo('workflow'),
-        CERT_PUBLIC_KEY_PATH: '/run/secrets/AUTH_PUBLIC_KEY',
-        [SENTRY]: ref(SENTRY),
-      },
-    },
-    { name: 'search', image: 'core', port: 9090, env: { ...common, ES_HOST: ES_URL } },
-    {
-      name: 'metrics',
-      image: 'core',
-      port: 1050,
-      env: {
-        ...common,
-        INFLUX_HOST: 'influxdb',
-        INFLUX_PORT: '8086',
-        ES_HOST: ES_URL,
-        MONGO_URL: mongo('metrics'),
-      },
-    },
-    { name: 'scheduler', image: 'core', port: 2024, env: { ...common, MONGO_URL: mongo('scheduler') } },
-    {
-      name: 'auth',
-      image: 'core',
-      port: 4040,
-      host: 'auth',
-      env: {
-        ...common,
-        ...REDIS,
-        CERT_PRIVATE_KEY_PATH: '/run/secrets/AUTH_PRIVATE_KEY',
-        CERT_PUBLIC_KEY_PATH: '/run/secrets/AUTH_PUBLIC_KEY',
-        QA_ENV: String(testing),
-        TEST_2FA_CODES: String(env.testTwoFactorCodes),
-        [SENTRY]: ref(SENTRY),
-      },
-    },
-    {
-      name: 'user-mgnt',
-      image: 'core',
-      port: 3030,
-      env: { ...common, MONGO_URL: mongo('user-mgnt'), CERT_PUBLIC_KEY_PATH: '/run/secrets/AUTH_PUBLIC_KEY' },
-    },
-    {
-      name: 'webhooks',
-      image: 'core',
-      port: 2525,
-      host: 'webhooks',
-      env: { ...common, ...REDIS, MONGO_URL: mongo('webhooks') },
-    },
-    { name: 'notification', image: 'core', port: 2020, env: { ...common, MONGO_URL: mongo('notification') } },
-    {
-      name: 'config',
-      image: 'core',
-      port: 2021,
-      host: 'config',
-      env: { ...common, MONGO_URL: mongo('application-config') },
-    },
-    {
-      name: 'documents',
-      image: 'core',
-      port: 9050,
-      host: 'documents',
-      env: {
-        ...common,
-        MINIO_HOST: 'minio',
-        MINIO_PORT: '9000',
-        MINIO_ACCESS_KEY: 'minioadmin',
-        MINIO_SECRET_KEY: ref('MINIO_ROOT_PASSWORD'),
-        MINIO_BUCKET: 'ocrvs',
-      },
-    },
-    {
-      name: 'countryconfig',
-      image: 'countryconfig',
-      port: 3040,
-      host: 'countryconfig',
-      env: {
-        ...common,
-        QA_ENV: String(testing),
-        // Seeded users start active only where nobody real uses them.
-        ACTIVATE_USERS: String(testing),
-        ENCRYPTION_KEY: ref('ENCRYPTION_KEY'),
-      },
-    },
-    {
-      name: 'migration',
-      image: 'core',
-      port: 0,
-      oneShot: true,
-      env: {
-        ...common,
-        MONGO_URL: mongo('admin'),
-        EVENTS_POSTGRES_URL: `postgres://postgres:${ref('POSTGRES_PASSWORD')}@postgres:5432/events`,
-        ES_HOST: ES_URL,
-        INFLUX_HOST: 'influxdb',
-      },
-    },
-  ];
-}
-
-export const DATA_STORES: DataStore[] = [
-  {
-    name: MONGO_HOST,
-    image: 'mongo:4.4',
-    secrets: ['MONGODB_ADMIN_PASSWORD', 'MONGO_KEYFILE'],
-    env: {
-      MONGO_INITDB_ROOT_USERNAME: 'admin',
-      MONGO_INITDB_ROOT_PASSWORD_FILE: '/run/secrets/MONGODB_ADMIN_PASSWORD',
-    },
-    volume: '/data/db',
-    command: ['mongod', '--replSet', 'rs0', '--bind_ip_all', '--keyFile', '/run/secrets/MONGO_KEYFILE'],
-  },
-  {
-    name: 'elasticsearch',
-    image: 'docker.elastic.co/elasticsearch/elasticsearch:8.16.1',
-    secrets: ['ELASTICSEARCH_SUPERUSER_PASSWORD'],
-    env: {
-      'discovery.type': 'single-node',
-      'xpack.security.enabled': 'true',
-      'path.repo': '/data/backups/elasticsearch',
-      ES_JAVA_OPTS: '-Xms2g -Xmx2g',
-      ELASTIC_PASSWORD_FILE: '/run/secrets/ELASTICSEARCH_SUPERUSER_PASSWORD',
-    },
-    volume: '/usr/share/elasticsearch/data',
-  },
-  {
-    name: 'kibana',
-    image: 'docker.elastic.co/kibana/kibana:8.16.1',
-    secrets: ['KIBANA_SYSTEM_PASSWORD'],
-    env: { ELASTICSEARCH_HOSTS: 'http://elasticsearch:9200', ELASTICSEARCH_USERNAME: 'kibana_system' },
-    volume: '/usr/share/kibana/data',
-    // Kibana has no *_FILE variables: its entrypoint reads the password file into the process environment.
-    entrypoint: [
-      '/bin/sh',
-      '-c',
-      'ELASTICSEARCH_PASSWORD="$(cat /run/secrets/KIBANA_SYSTEM_PASSWORD)" exec /usr/local/bin/kibana-docker',
-    ],
-    host: 'kibana',
-    port: 5601,
-  },
-  {
-    name: 'influxdb',
-    image: 'influxdb:1.8.10',
-    secrets: [],
-    env: { INFLUXDB_HTTP_AUTH_ENABLED: 'false', INFLUXDB_BIND_ADDRESS: '127.0.0.1:8088' },
-    volume: '/var/lib/influxdb',
-  },
-  {
-    name: 'minio',
-    image: 'minio/minio:RELEASE.2024-10-13T13-34-11Z',
-    secrets: ['MINIO_ROOT_PASSWORD'],
-    env: { MINIO_ROOT_USER: 'minioadmin', MINIO_ROOT_PASSWORD_FILE: 'MINIO_ROOT_PASSWORD' },
-    volume: '/data',
-    command: ['server', '/data', '--console-address', ':9001'],
-    host: 'minio',
-    port: 9000,
-  },
-  {
-    name: 'postgres',
-    image: 'postgres:17.2',
-    secrets: ['POSTGRES_PASSWORD'],
-    env: { POSTGRES_PASSWORD_FILE: '/run/secrets/POSTGRES_PASSWORD', POSTGRES_DB: 'events' },
-    volume: '/var/lib/postgresql/data',
-  },
-  {
-    name: 'redis',
-    image: 'redis:7.4',
-    secrets: ['REDIS_CONF'],
-    env: {},
-    volume: '/data',
-    // The password lives in the config file, not on the command line.
-    command: ['redis-server', '/run/secrets/REDIS_CONF'],
-  },
-  {
-    name: 'metabase',
-    image: 'metabase/metabase:v0.52.4',
-    secrets: ['METABASE_ADMIN_PASSWORD'],
-    // The admin password is mounted for the first-run setup of the dashboards; it is not a variable of the image.
-    env: { MB_DB_FILE: '/metabase-data/metabase.db' },
-    volume: '/metabase-data',
-    host: 'metabase',
-    port: 3000,
-  },
-];
-
-/** Secrets a variable set refers to. */
-export function secretsIn(env: Record<string, string>): string[] {
-  const names = new Set<string>();
-  for (const v of Object.values(env)) for (const m of v.matchAll(PLACEHOLDER)) names.add(m[1] as string);
-  return [...names].sort();
-}
-
-export const envSecretName = (service: string) => `ENV_${service.toUpperCase().replace(/-/g, '_')}`;
-
-/** Secrets crvs computes from the store's values (and the spec's files) at deploy time. */
-export interface DerivedSecret {
-  key: string;
-  /** Store secrets the value is made from (the services to redeploy when one of them rotates). */
-  from: string[];
-  derive(values: (name: string) => string | undefined, readFile: (path: string) => string): string;
-}
+export { type DerivedSecret, envSecretName };
 
 export interface OpenCrvsStack {
   compose: string;
-  /** Store secrets the stack mounts or uses, with the services that use each. */
-  consumers: Record<string, string[]>;
+  /** Secrets crvs computes from the store's values, in the order they can be computed. */
   derived: DerivedSecret[];
+  /** Files uploaded beside the stack file, which its configs point at. */
+  files: UploadedFile[];
 }
 
-/** Core services with variables that hold secrets start through this: source the env file, then the real start. */
-const shim = (service: string, start: string) => [
+type Service = Doc & {
+  environment?: Record<string, string | null>;
+  secrets?: (string | { source: string; target?: string })[];
+  configs?: { source: string; target: string }[];
+  volumes?: (string | Doc)[];
+  entrypoint?: string | string[];
+  command?: string | string[];
+  deploy?: Doc & { labels?: unknown; placement?: { constraints?: string[] } };
+};
+
+const input = (message: string, hint: string) => new CrvsError('E_COMPOSE_INPUT', message, { hint });
+
+/** The names the reference gives the secrets crvs supplies under its own names. */
+const LITERALS = (domain: string) => ({
+  '{{hostname}}': domain,
+  'jwt-public-key.{{ts}}': 'AUTH_PUBLIC_KEY',
+  'jwt-private-key.{{ts}}': 'AUTH_PRIVATE_KEY',
+  'redis-acl.{{ts}}': 'REDIS_ACL',
+  'node.labels.data1 == true': 'node.labels.data == true',
+});
+
+function parsed(inputs: ComposeInputs): Doc[] {
+  return inputs.files.map(({ file, text }) => {
+    try {
+      const d = parse(text) as Doc | null;
+      if (!d || typeof d.services !== 'object') throw new Error('it has no services');
+      return d;
+    } catch (e) {
+      throw input(
+        `${file} is not a compose file: ${(e as Error).message}`,
+        'fix it, or restore it from version control',
+      );
+    }
+  });
+}
+
+const words = (v: string | string[] | undefined): string[] | undefined => {
+  if (v === undefined || Array.isArray(v)) return v;
+  if (/["'\\]/.test(v))
+    throw input(`cannot split the command "${v}" safely`, 'write it as a list in the compose file');
+  return v.split(/\s+/).filter(Boolean);
+};
+
+/** A start that first sources the service's env file (a Swarm secret), then runs what the image would. */
+const shim = (service: string) => [
   '/bin/sh',
   '-c',
-  `set -a && . /run/secrets/${envSecretName(service)} && set +a && exec ${start}`,
+  `set -a && . /run/secrets/${envSecretName(service)} && set +a && exec "$$@"`,
+  'sh',
 ];
 
-function acme(spec: Spec): boolean {
-  return spec.tls.mode === 'http-01' || spec.tls.mode === 'dns-01';
-}
-
-function traefik(spec: Spec, domain: string) {
-  const args = [
-    '--providers.docker=true',
-    '--providers.docker.swarmMode=true',
-    '--providers.docker.exposedByDefault=false',
-    '--providers.docker.network=crvs_overlay',
-    '--entrypoints.web.address=:80',
-    '--entrypoints.web.http.redirections.entrypoint.to=websecure',
-    '--entrypoints.web.http.redirections.entrypoint.scheme=https',
-    '--entrypoints.websecure.address=:443',
-    '--ping=true',
-    '--log.level=INFO',
-  ];
-  const secrets: string[] = [];
-  const volumes: string[] = ['/var/run/docker.sock:/var/run/docker.sock:ro'];
-  let entrypoint: string[] | undefined;
-  const tls = spec.tls;
-  if (tls.mode === 'http-01' || tls.mode === 'dns-01') {
-    args.push(
-      `--certificatesresolvers.le.acme.email=${tls.email}`,
-      '--certificatesresolvers.le.acme.storage=/acme/acme.json',
+export function renderOpenCrvsStack(
+  spec: Spec,
+  environment: string,
+  version: string,
+  inputs: ComposeInputs,
+  present: (name: string) => boolean = () => false,
+): OpenCrvsStack {
+  const env = applicationEnvironment(spec, environment);
+  const domain = environmentDomain(spec.domain, environment);
+  const merged = mergeCompose(parsed(inputs));
+  const { value: doc, unknown } = interpolate(
+    merged,
+    opencrvsVariables(spec, environment, version, present),
+    LITERALS(domain),
+  );
+  if (unknown.length)
+    throw input(
+      `the compose files use variables crvs cannot give a value: ${unknown.join(', ')}`,
+      `they are new in ${inputs.files.map((f) => f.file).join(', ')}; give them a default (\${NAME:-value}) there, or ask for crvs to support them`,
     );
-    volumes.push('traefik-acme:/acme');
+  const files = countryFiles(inputs.countryDir, STACK);
+  const referenceConfigs = (doc.configs ?? {}) as Record<string, { file?: string }>;
+  const derived: DerivedSecret[] = [...derivedPasswords(), mongoKeyfile, redisAcl, authPublicKey];
+  const replicas = env.replicas ?? env.servers.length;
+  const vip = env.ingressMode === 'dnsrr' ? { endpoint_mode: 'dnsrr' } : {};
+  const services: Record<string, Service> = {};
+
+  for (const [name, raw] of Object.entries(doc.services as Record<string, Service>)) {
+    if (name in NOT_DEPLOYED || name === 'traefik') continue;
+    const { build, depends_on, restart, logging, networks, healthcheck, ...s } = raw;
+    const svc: Service = { ...s, environment: keyed(s.environment) as Record<string, string> };
+    if (name === 'countryconfig') svc.image = countryConfigImage(spec);
+    if (typeof svc.image !== 'string' || !svc.image)
+      throw input(
+        `service ${name} has no image in the merged compose files`,
+        'give it an image in the country compose file',
+      );
+    mountFiles(name, svc, referenceConfigs, files);
+    mountSecrets(name, svc, derived);
+    svc.deploy = deployOf(spec, domain, name, svc, replicas, vip);
+    const test = JOBS.has(name) ? undefined : healthTest(name);
+    if (test) svc.healthcheck = { test, interval: '10s', timeout: '5s', retries: 6, start_period: '60s' };
+    services[name] = svc;
   }
-  if (tls.mode === 'http-01') args.push('--certificatesresolvers.le.acme.httpchallenge.entrypoint=web');
-  if (tls.mode === 'dns-01') {
-    args.push(`--certificatesresolvers.le.acme.dnschallenge.provider=${tls.provider}`);
-    secrets.push(tls.credentialsSecret);
-    // The provider's credentials (KEY=value lines) enter the process environment, not the service definition.
-    entrypoint = [
-      '/bin/sh',
-      '-c',
-      `set -a && . /run/secrets/${tls.credentialsSecret} && set +a && exec traefik "$@"`,
-      'traefik',
-    ];
+  services.traefik = ingress(spec) as Service;
+  if (spec.tls.mode === 'static') {
+    const tls = spec.tls;
+    derived.push(
+      { key: 'TLS_CERTIFICATE', from: [], derive: (_v, readFile) => readFile(tls.certificate) },
+      { key: 'TRAEFIK_TLS', from: [], derive: () => stringify(staticTlsConfig(tls.keySecret)) },
+    );
   }
-  if (tls.mode === 'static') {
-    args.push('--providers.file.filename=/run/secrets/TRAEFIK_TLS');
-    secrets.push('TRAEFIK_TLS', 'TLS_CERTIFICATE', tls.keySecret);
-  }
+  const secretKeys = new Set<string>();
+  for (const svc of Object.values(services))
+    for (const s of svc.secrets ?? []) secretKeys.add(typeof s === 'string' ? s : s.source);
+  const out = {
+    services,
+    networks: { default: { name: NETWORK, driver: 'overlay', attachable: true } },
+    ...(spec.tls.mode === 'http-01' || spec.tls.mode === 'dns-01' ? { volumes: { 'traefik-acme': {} } } : {}),
+    secrets: Object.fromEntries([...secretKeys].sort().map((k) => [k, { external: true }])),
+    configs: Object.fromEntries(Object.entries(files.configs).sort(([a], [b]) => a.localeCompare(b))),
+  };
+  const compose = stringify(out, { lineWidth: 0 });
+  // A value still marked as secret would reach `docker service inspect`: never render that.
+  if (hasSecretMark(compose))
+    throw new CrvsError('E_PRESET', 'a secret value would be rendered into the stack file');
   return {
-    image: 'traefik:v2.11',
-    ...(entrypoint ? { entrypoint } : {}),
-    command: args,
-    ports: [
-      { target: 80, published: 80, protocol: 'tcp', mode: 'host' },
-      { target: 443, published: 443, protocol: 'tcp', mode: 'host' },
-    ],
-    volumes,
-    ...(secrets.length ? { secrets } : {}),
-    deploy: {
-      mode: 'global',
-      placement: { constraints: ['node.role == manager'] },
-      update_config: { parallelism: 1, order: 'stop-first', failure_action: 'rollback' },
-      labels: {
-        'traefik.enable': 'true',
-        // HSTS for every router, and the bare domain redirects to the registration app.
-        'traefik.http.middlewares.hsts.headers.stsseconds': '31536000',
-        'traefik.http.middlewares.hsts.headers.stsincludesubdomains': 'true',
-        'traefik.http.middlewares.to-register.redirectregex.regex': `^https?://${domain.replace(/\./g, '\\.')}/(.*)`,
-        'traefik.http.middlewares.to-register.redirectregex.replacement': `https://register.${domain}/$\${1}`,
-        'traefik.http.routers.bare.rule': `Host(\`${domain}\`)`,
-        'traefik.http.routers.bare.entrypoints': 'websecure',
-        'traefik.http.routers.bare.middlewares': 'to-register',
-        'traefik.http.routers.bare.service': 'noop@internal',
-        'traefik.http.routers.bare.tls': 'true',
-        ...(acme(spec) ? { 'traefik.http.routers.bare.tls.certresolver': 'le' } : {}),
-        'traefik.http.services.traefik.loadbalancer.server.port': '80',
-      },
-    },
+    compose: `# Rendered by crvs from: ${inputs.files.map((f) => f.file.split('/').slice(-1)[0]).join(', ')}\n# Not deployed: ${Object.keys(NOT_DEPLOYED).join(', ')}\n${compose}`,
+    derived,
+    files: files.uploads,
   };
 }
 
-function routeLabels(spec: Spec, domain: string, router: string, host: string, port: number) {
+/** Reference configs and bind mounts from /opt/opencrvs/infrastructure become uploaded Swarm configs. */
+function mountFiles(
+  name: string,
+  svc: Service,
+  referenceConfigs: Record<string, { file?: string }>,
+  files: ReturnType<typeof countryFiles>,
+): void {
+  const configs: { source: string; target: string }[] = [];
+  for (const c of svc.configs ?? []) {
+    const file = referenceConfigs[c.source]?.file;
+    if (!file?.startsWith(REFERENCE_DIR))
+      throw input(
+        `config ${c.source} of ${name} is not a file of the infrastructure folder`,
+        'define it with file: /opt/opencrvs/infrastructure/...',
+      );
+    configs.push({ source: files.config(file, c.source.replace('.{{ts}}', '')), target: c.target });
+  }
+  const volumes: (string | Doc)[] = [];
+  const secrets = [...(svc.secrets ?? [])];
+  for (const v of svc.volumes ?? []) {
+    const [from, target] = typeof v === 'string' ? v.split(':') : [String(v.source), String(v.target)];
+    if (from === '/mongodb-keyfile') {
+      // The reference's host file becomes a derived secret; the image's entrypoint copies it as the reference does.
+      secrets.push({ source: 'MONGO_KEYFILE', target: target as string });
+    } else if (from?.startsWith(REFERENCE_DIR)) {
+      for (const rel of files.filesUnder(from)) {
+        const path = rel ? `${from}/${rel}` : from;
+        const key = `${name}-${(rel || from.split('/').slice(-1)[0] || '').replace(/[^A-Za-z0-9]+/g, '-')}`;
+        configs.push({
+          source: files.config(path, key),
+          target: rel ? `${target}/${rel}` : (target as string),
+        });
+      }
+    } else volumes.push(v);
+  }
+  if (configs.length) svc.configs = configs;
+  else delete svc.configs;
+  if (volumes.length) svc.volumes = volumes;
+  else delete svc.volumes;
+  if (secrets.length) svc.secrets = secrets;
+}
+
+/** Secret values leave the environment: `*_FILE` where the image reads one, else the service's env file. */
+function mountSecrets(name: string, svc: Service, derived: DerivedSecret[]): void {
+  const vars = svc.environment as Record<string, string>;
+  const secrets = new Set((svc.secrets ?? []).map((s) => (typeof s === 'string' ? s : JSON.stringify(s))));
+  if (KEY_READERS.includes(name)) {
+    secrets.add('AUTH_PUBLIC_KEY');
+    vars.CERT_PUBLIC_KEY_PATH = '/run/secrets/AUTH_PUBLIC_KEY';
+  }
+  if (name === 'migration' && vars.WAIT_HOSTS && !vars.WAIT_HOSTS.includes('postgres:'))
+    vars.WAIT_HOSTS = `${vars.WAIT_HOSTS},postgres:5432`; // the events migrations need Postgres too
+  const secretVars = Object.keys(vars).filter((k) => hasSecretMark(String(vars[k])));
+  const fileVars = FILE_VARIABLES[name] ?? [];
+  const inFile: Record<string, string> = {};
+  for (const k of secretVars) {
+    const whole = wholeSecret(String(vars[k]));
+    if (whole && fileVars.includes(k)) {
+      secrets.add(whole);
+      vars[`${k}_FILE`] = `/run/secrets/${whole}`;
+    } else inFile[k] = String(vars[k]);
+    delete vars[k];
+  }
+  if (Object.keys(inFile).length) {
+    const start = words(svc.entrypoint)
+      ? [...(words(svc.entrypoint) ?? []), ...(words(svc.command) ?? [])]
+      : (words(svc.command) ?? IMAGE_START[name]);
+    if (!start)
+      throw new CrvsError(
+        'E_PRESET',
+        `crvs does not know how the image of ${name} starts, so it cannot give it its secrets`,
+        {
+          hint: `set its entrypoint or command in the country compose file`,
+        },
+      );
+    derived.push(envFile(name, inFile));
+    secrets.add(envSecretName(name));
+    svc.entrypoint = shim(name);
+    svc.command = start;
+  }
+  if (!Object.keys(vars).length) delete svc.environment;
+  if (secrets.size)
+    svc.secrets = [...secrets]
+      .sort()
+      .map((s) => (s.startsWith('{') ? (JSON.parse(s) as { source: string }) : s));
+}
+
+function deployOf(spec: Spec, domain: string, name: string, svc: Service, replicas: number, vip: Doc): Doc {
+  const d = svc.deploy ?? {};
+  const labels = routeLabels(spec, domain, name, keyed(d.labels));
+  const constraints = (d.placement?.constraints ?? []).filter((c) => c !== 'node.labels.data == true');
+  if (DATA_STORES.has(name) || (d.placement?.constraints ?? []).includes('node.labels.data == true'))
+    constraints.push('node.labels.data == true');
+  const placement = constraints.length ? { placement: { ...d.placement, constraints } } : {};
+  const {
+    labels: _l,
+    placement: _p,
+    replicas: _r,
+    restart_policy: _rp,
+    update_config: _u,
+    rollback_config: _rb,
+    mode: _m,
+    ...rest
+  } = d;
+  if (JOBS.has(name))
+    return {
+      ...rest,
+      mode: 'replicated-job',
+      replicas: 1,
+      ...placement,
+      labels,
+      restart_policy: { condition: 'on-failure', delay: '10s', max_attempts: 5 },
+    };
+  const single = SINGLETONS.has(name);
   return {
-    'traefik.enable': 'true',
-    [`traefik.http.routers.${router}.rule`]: `Host(\`${host}.${domain}\`)`,
-    [`traefik.http.routers.${router}.entrypoints`]: 'websecure',
-    [`traefik.http.routers.${router}.tls`]: 'true',
-    ...(acme(spec) ? { [`traefik.http.routers.${router}.tls.certresolver`]: 'le' } : {}),
-    [`traefik.http.routers.${router}.middlewares`]: 'hsts',
-    [`traefik.http.services.${router}.loadbalancer.server.port`]: String(port),
+    ...rest,
+    ...vip,
+    replicas: single ? 1 : replicas,
+    ...placement,
+    labels,
+    restart_policy: { condition: 'any', delay: '5s' },
+    // A store's one volume: the old task stops before the new one starts. Stateless services overlap.
+    update_config: {
+      parallelism: 1,
+      delay: '10s',
+      order: single ? 'stop-first' : 'start-first',
+      failure_action: 'rollback',
+      monitor: '30s',
+    },
+    rollback_config: {
+      parallelism: 1,
+      order: single ? 'stop-first' : 'start-first',
+      failure_action: 'pause',
+      monitor: '20s',
+    },
   };
 }
 
 function countryConfigImage(spec: Spec): string {
   const cc = spec.stack.countryConfig;
   if (!cc)
-    throw new CrvsError('E_SPEC', 'the opencrvs preset needs stack.countryConfig (image and version)', {
+    throw new CrvsError('E_PRESET', 'the opencrvs preset needs stack.countryConfig (image and version)', {
       hint: 'add stack.countryConfig: { image: <registry account>/<repository>, version: <tag> } to crvs.yaml',
     });
   const host = spec.registry.host;
   return host === 'docker.io' ? `${cc.image}:${cc.version}` : `${host}/${cc.image}:${cc.version}`;
-}
-
-/**
- * Renders the stack. `present` says which optional store secrets (Sentry DSN) have a value: an optional secret
- * the store lacks is left out of the stack instead of failing the deploy.
- */
-export function renderOpenCrvsStack(
-  spec: Spec,
-  environment: string,
-  version: string,
-  present: (name: string) => boolean = () => false,
-): OpenCrvsStack {
-  const env = applicationEnvironment(spec, environment);
-  const domain = environmentDomain(spec.domain, environment);
-  const replicas = env.replicas ?? env.servers.length;
-  const vip = env.ingressMode === 'dnsrr' ? { endpoint_mode: 'dnsrr' } : {};
-  const consumers: Record<string, Set<string>> = {};
-  const use = (secret: string, service: string) => {
-    consumers[secret] ??= new Set();
-    consumers[secret].add(service);
-  };
-  const derived: DerivedSecret[] = [];
-  const services: Record<string, unknown> = {};
-  const rolling = {
-    update_config: {
-      parallelism: 1,
-      delay: '10s',
-      order: 'start-first',
-      failure_action: 'rollback',
-      monitor: '30s',
-    },
-    rollback_config: { parallelism: 1, order: 'start-first', failure_action: 'pause', monitor: '20s' },
-  };
-  const optional = new Set([SENTRY]);
-
-  for (const s of coreServices(domain, environment, env)) {
-    // An optional secret the store lacks: the variable is dropped, not left with an empty value.
-    const vars = Object.fromEntries(
-      Object.entries(s.env).filter(([, v]) => secretsIn({ v }).every((n) => !optional.has(n) || present(n))),
-    );
-    const plain = Object.fromEntries(Object.entries(vars).filter(([, v]) => !hasSecret(v)));
-    const withSecrets = Object.fromEntries(Object.entries(vars).filter(([k]) => !(k in plain)));
-    const used = secretsIn(withSecrets);
-    const files = Object.values(vars)
-      .filter((v) => v.startsWith('/run/secrets/'))
-      .map((v) => v.slice('/run/secrets/'.length));
-    const mounted: string[] = [];
-    if (used.length) {
-      const key = envSecretName(s.name);
-      mounted.push(key);
-      for (const n of used) use(n, s.name);
-      derived.push({
-        key,
-        from: used,
-        derive: (values) =>
-          `${Object.entries(withSecrets)
-            .map(([k, v]) => `${k}=${shellQuote(v.replace(PLACEHOLDER, (_, n: string) => values(n) ?? ''))}`)
-            .join('\n')}\n`,
-      });
-    }
-    for (const f of files) {
-      mounted.push(f);
-      // Both key files (the private key, and its derived public half) come from AUTH_PRIVATE_KEY.
-      use('AUTH_PRIVATE_KEY', s.name);
-    }
-    const image =
-      s.image === 'countryconfig' ? countryConfigImage(spec) : `ghcr.io/opencrvs/ocrvs-${s.name}:${version}`;
-    services[s.name] = {
-      image,
-      ...(used.length ? { entrypoint: shim(s.name, 'yarn start:prod') } : {}),
-      environment: plain,
-      ...(mounted.length ? { secrets: [...new Set(mounted)].sort() } : {}),
-      ...(s.oneShot
-        ? {}
-        : {
-            healthcheck: {
-              test: ['CMD-SHELL', `wget -qO- http://127.0.0.1:${s.port}/ping || exit 1`],
-              interval: '10s',
-              timeout: '5s',
-              retries: 6,
-              start_period: '60s',
-            },
-          }),
-      deploy: s.oneShot
-        ? { ...vip, mode: 'replicated', replicas: 1, restart_policy: { condition: 'none' } }
-        : {
-            ...vip,
-            replicas,
-            ...rolling,
-            restart_policy: { condition: 'any', delay: '5s' },
-            ...(s.host ? { labels: routeLabels(spec, domain, s.name, s.host, s.port) } : {}),
-          },
-    };
-  }
-
-  for (const d of DATA_STORES) {
-    for (const n of d.secrets) if (!['MONGO_KEYFILE', 'REDIS_CONF'].includes(n)) use(n, d.name);
-    services[d.name] = {
-      image: d.image,
-      ...(d.entrypoint ? { entrypoint: d.entrypoint } : {}),
-      ...(d.command ? { command: d.command } : {}),
-      environment: d.env,
-      ...(d.secrets.length
-        ? {
-            secrets: d.secrets.map((n) =>
-              // mongod refuses a key file that others can read.
-              n === 'MONGO_KEYFILE' ? { source: n, target: n, uid: '999', gid: '999', mode: 0o400 } : n,
-            ),
-          }
-        : {}),
-      volumes: [`${d.name}-data:${d.volume}`],
-      stop_grace_period: '60s',
-      deploy: {
-        ...vip,
-        replicas: 1,
-        placement: { constraints: ['node.labels.data == true'] },
-        // One volume per store: the old task stops before the new one starts.
-        update_config: { parallelism: 1, order: 'stop-first', failure_action: 'rollback', monitor: '30s' },
-        restart_policy: { condition: 'any', delay: '5s' },
-        ...(d.host && d.port ? { labels: routeLabels(spec, domain, d.name, d.host, d.port) } : {}),
-      },
-    };
-  }
-  use('MONGODB_ADMIN_PASSWORD', MONGO_HOST);
-  derived.push({
-    key: 'MONGO_KEYFILE',
-    from: ['MONGODB_ADMIN_PASSWORD'],
-    // Replica-set members authenticate with it; derived one-way so it changes when the admin password rotates.
-    derive: (values) => keyfile(values('MONGODB_ADMIN_PASSWORD') ?? ''),
-  });
-  use('REDIS_PASSWORD', 'redis');
-  derived.push({
-    key: 'REDIS_CONF',
-    from: ['REDIS_PASSWORD'],
-    derive: (values) => `requirepass ${values('REDIS_PASSWORD') ?? ''}\n`,
-  });
-  // Every service that reads the public half of the auth key gets it as a derived secret too.
-  derived.push({
-    key: 'AUTH_PUBLIC_KEY',
-    from: ['AUTH_PRIVATE_KEY'],
-    derive: (values) => publicKeyPem(values('AUTH_PRIVATE_KEY') ?? ''),
-  });
-
-  const ingress = traefik(spec, domain);
-  services.traefik = ingress;
-  const tls = spec.tls;
-  if (tls.mode === 'dns-01') use(tls.credentialsSecret, 'traefik');
-  if (tls.mode === 'static') {
-    use(tls.keySecret, 'traefik');
-    derived.push(
-      {
-        key: 'TLS_CERTIFICATE',
-        from: [],
-        derive: (_values, readFile) => readFile(tls.certificate),
-      },
-      {
-        key: 'TRAEFIK_TLS',
-        from: [],
-        derive: () =>
-          stringify({
-            tls: {
-              certificates: [
-                { certFile: '/run/secrets/TLS_CERTIFICATE', keyFile: `/run/secrets/${tls.keySecret}` },
-              ],
-              stores: {
-                default: {
-                  defaultCertificate: {
-                    certFile: '/run/secrets/TLS_CERTIFICATE',
-                    keyFile: `/run/secrets/${tls.keySecret}`,
-                  },
-                },
-              },
-            },
-          }),
-      },
-    );
-  }
-  if (spec.smtp) {
-    // Notification e-mail credentials, when the relay needs them and the store has them.
-    for (const n of [spec.smtp.usernameSecret, spec.smtp.passwordSecret])
-      if (present(n)) use(n, 'notification');
-  }
-
-  const secretKeys = new Set<string>();
-  for (const svc of Object.values(services) as { secrets?: (string | { source: string })[] }[])
-    for (const s of svc.secrets ?? []) secretKeys.add(typeof s === 'string' ? s : s.source);
-  const doc = {
-    version: '3.8',
-    services,
-    networks: { default: { name: 'crvs_overlay', driver: 'overlay', attachable: true } },
-    volumes: {
-      ...Object.fromEntries(DATA_STORES.map((d) => [`${d.name}-data`, {}])),
-      ...(acme(spec) ? { 'traefik-acme': {} } : {}),
-    },
-    secrets: Object.fromEntries([...secretKeys].sort().map((k) => [k, { external: true }])),
-  };
-  return {
-    compose: stringify(doc, { lineWidth: 0 }),
-    consumers: Object.fromEntries(Object.entries(consumers).map(([k, v]) => [k, [...v].sort()])),
-    derived: derived.filter((d) => secretKeys.has(d.key)),
-  };
-}
-
-function shellQuote(v: string): string {
-  return `'${v.replace(/'/g, `'\\''`)}'`;
-}
-
-function keyfile(password: string): string {
-  return `${createHash('sha512').update(`crvs:mongo-keyfile:${password}`).digest('base64')}\n`;
-}
-
-function publicKeyPem(privatePem: string): string {
-  return createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString();
 }

@@ -52,6 +52,19 @@ export const uploadStack = (m: RemoteHost, version: string, compose: string): Co
     { stdin: compose, description: `upload the ${version} stack file` },
   );
 
+/**
+ * A file the stack file's configs point at, beside it in the release folder. Its name carries its content's
+ * digest, so a kept release's files stay as they were.
+ */
+export const uploadFile = (m: RemoteHost, path: string, content: string): CommandSpec => {
+  const target = `${releaseDir(m.environment)}/${path}`;
+  return onHost(
+    m,
+    and(sudo('mkdir', '-p', target.slice(0, target.lastIndexOf('/'))), discardOutput(sudo('tee', target))),
+    { stdin: content, description: `upload ${path}` },
+  );
+};
+
 export const readStack = (m: RemoteHost, version: string): CommandSpec =>
   onHost(m, sudo('cat', stackFile(m.environment, version)), {
     allowFailure: true,

@@ -1,6 +1,7 @@
 // Every secret an environment needs, derived from the spec: what the stack preset consumes (generated), what
 // only the country can supply (asked), and per-admin TOTP secrets (generated at provisioning).
 import type { Spec } from '../config/schema.js';
+import { KEY_READERS } from '../deploy/opencrvs/services.js';
 import type { Generator } from './generate.js';
 
 export interface SecretDef {
@@ -53,41 +54,45 @@ const OPENCRVS: SecretDef[] = [
     name: 'MONGODB_ADMIN_PASSWORD',
     description: 'MongoDB admin user',
     generator: pw(),
+    // Also the parent of each service's own MongoDB password (derived), hence every service with a MongoDB user.
     consumers: [
       'mongo1',
-      'migration',
+      'mongo-on-update',
       'config',
+      'events',
+      'hearth',
       'metrics',
+      'migration',
       'notification',
       'scheduler',
+      'search',
       'user-mgnt',
       'webhooks',
-      'workflow',
     ],
   },
   {
     name: 'POSTGRES_PASSWORD',
     description: 'Postgres superuser',
     generator: pw(),
-    consumers: ['postgres', 'events', 'migration'],
+    consumers: ['postgres', 'postgres-on-update', 'countryconfig', 'dashboards', 'events', 'migration'],
   },
   {
     name: 'ELASTICSEARCH_SUPERUSER_PASSWORD',
     description: 'Elasticsearch elastic user',
     generator: pw(),
-    consumers: ['elasticsearch', 'search', 'metrics', 'events', 'migration'],
+    consumers: ['elasticsearch', 'setup-elasticsearch-users', 'search', 'events', 'migration'],
   },
   {
     name: 'KIBANA_SYSTEM_PASSWORD',
     description: 'Kibana system user',
     generator: pw(),
-    consumers: ['kibana'],
+    consumers: ['setup-elasticsearch-users'],
   },
   {
     name: 'MINIO_ROOT_PASSWORD',
     description: 'MinIO root user',
     generator: pw(),
-    consumers: ['minio', 'documents'],
+    consumers: ['minio', 'documents', 'migration'],
   },
   {
     name: 'REDIS_PASSWORD',
@@ -99,7 +104,7 @@ const OPENCRVS: SecretDef[] = [
     name: 'AUTH_PRIVATE_KEY',
     description: 'RSA key that signs JWTs (auth)',
     generator: { kind: 'rsa-private-key', bits: 2048 },
-    consumers: ['auth', 'gateway', 'workflow', 'user-mgnt'],
+    consumers: [...KEY_READERS],
   },
   {
     name: 'ENCRYPTION_KEY',
@@ -111,13 +116,13 @@ const OPENCRVS: SecretDef[] = [
     name: 'SUPER_USER_PASSWORD',
     description: 'First national system admin',
     generator: pw(24),
-    consumers: ['data-seeder'],
+    consumers: ['migration', 'data-seeder'],
   },
   {
     name: 'METABASE_ADMIN_PASSWORD',
     description: 'Metabase dashboards admin',
     generator: pw(),
-    consumers: ['metabase'],
+    consumers: ['dashboards'],
   },
   {
     name: 'BACKUP_ENCRYPTION_PASSPHRASE',
@@ -128,7 +133,8 @@ const OPENCRVS: SecretDef[] = [
   {
     name: 'SENTRY_DSN',
     description: 'Error reporting (optional)',
-    consumers: ['gateway', 'auth', 'workflow'],
+    // The reference sets the DSN on the services that verify tokens, except documents and events.
+    consumers: KEY_READERS.filter((s) => s !== 'documents' && s !== 'events'),
     optional: true,
   },
 ];

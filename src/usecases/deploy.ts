@@ -3,24 +3,28 @@
 // executes it: lock, audit, secrets, upload, `docker stack deploy`, watch convergence, record. A release that does
 // not converge is rolled back by Swarm (failure_action: rollback), reported with logs, and fails.
 import { createTwoFilesPatch } from 'diff';
+import { readComposeInputs } from '../config/compose-inputs.js';
 import { STACK } from '../config/environment.js';
 import { type AuditEntry, auditTrail } from '../deploy/audit.js';
 import { bindSecrets } from '../deploy/bind.js';
 import { assess, parseProbe, probeStack, type ServiceProbe } from '../deploy/converge.js';
 import type { DemoImage } from '../deploy/demo-images.js';
 import { acquireLock, type LockHolder, parseLockAnswer, releaseLock } from '../deploy/lock.js';
+import type { UploadedFile } from '../deploy/opencrvs/files.js';
 import {
   createSecret,
   managerClock,
   readStack,
   serviceDiagnostics,
   stackDeploy,
+  uploadFile,
   uploadStack,
   writeRelease,
 } from '../deploy/swarm.js';
 import { CrvsError, NotFoundError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
 import type { Effects, EnvironmentContext } from './context.js';
+import { reindexOpenCrvs } from './opencrvs-data.js';
 import {
   type BoundSecret,
   buildImages,
@@ -41,6 +45,8 @@ export interface ReleasePlan {
   running?: string;
   /** The stack file exactly as it is uploaded and deployed: secret names, never values. */
   compose: string;
+  /** Files uploaded beside the stack file first (the country's files its configs point at). */
+  files: UploadedFile[];
   /** Images apply builds and pushes first (the demo preset's, when the registry lacks them). */
   build: DemoImage[];
   /** Swarm secrets the stack file names, and whether each exists on the manager already. */
@@ -68,6 +74,7 @@ export async function planRelease(
     template: string;
     values: Record<string, BoundSecret['value']>;
     build: DemoImage[];
+    files: UploadedFile[];
   },
 ): Promise<ReleasePlan> {
   const m = c.manager;
@@ -92,10 +99,14 @@ export async function planRelease(
     ...o.build.map((i) => `build and push ${i.repository}:${i.tag}`),
     `take the deploy lock of ${c.environment}`,
     ...secrets.filter((s) => !s.exists).map((s) => createSecret(m, s.name, s.key, s.value).description ?? ''),
+    ...o.files.map((f) => uploadFile(m, f.path, f.content).description ?? ''),
     uploadStack(m, o.version, compose).description ?? '',
     stackDeploy(m, STACK, o.version).description ?? '',
     'watch until every service has converged (Swarm rolls back a release that does not)',
     `record release ${o.version}`,
+    ...(c.spec.stack.preset === 'opencrvs'
+      ? ['reindex search and analytics from the events database (as the reference does after every deploy)']
+      : []),
     `release the deploy lock of ${c.environment}`,
   ];
   return {
@@ -105,6 +116,7 @@ export async function planRelease(
     version: o.version,
     ...(release.version ? { running: release.version } : {}),
     compose,
+    files: o.files,
     build: o.build,
     secrets,
     diff,
@@ -114,10 +126,19 @@ export async function planRelease(
 
 /** What `crvs deploy` would do; reads the store, the registry and the manager, changes nothing. */
 export async function planDeploy(fx: Effects, c: EnvironmentContext, version: string): Promise<ReleasePlan> {
+  // Broken or missing compose inputs stop the deploy before the store is opened or a server is contacted.
+  if (c.spec.stack.preset === 'opencrvs') readComposeInputs(c.spec, c.specFile, c.environment, version);
   const values = await storeValues(fx, c);
   const r = renderRelease(c.spec, c.specFile, c.environment, version, values);
   const build = await missingImages(fx, c.spec, version);
-  return planRelease(fx, c, { action: 'deploy', version, template: r.compose, values: r.secrets, build });
+  return planRelease(fx, c, {
+    action: 'deploy',
+    version,
+    template: r.compose,
+    values: r.secrets,
+    build,
+    files: r.files,
+  });
 }
 
 /** A rollback to a release kept on the manager (default: the one before the running one), bound to today's values. */
@@ -147,6 +168,8 @@ export async function planRollback(
     template: kept.stdout,
     values: r.secrets,
     build: [],
+    // The kept release's files are still on the manager: their names carry their content.
+    files: [],
   });
 }
 
@@ -197,6 +220,7 @@ export async function applyRelease(
       plan.secrets,
       (s) => `secret ${s.key}: new value, stored as a Docker secret`,
     );
+    for (const f of plan.files) await fx.exec.run(uploadFile(m, f.path, f.content));
     await fx.exec.run(uploadStack(m, plan.version, plan.compose));
     const clock = new Date((await fx.exec.run(managerClock(m))).stdout.trim());
     fx.progress(
@@ -218,6 +242,10 @@ export async function applyRelease(
     const history = [...(release.history ?? []).filter((v) => v !== plan.version), plan.version].slice(-20);
     await fx.exec.run(writeRelease(m, { version: plan.version, at: fx.now().toISOString(), history }));
     await audit('succeeded', since);
+    if (c.spec.stack.preset === 'opencrvs') {
+      fx.progress('reindexing search and analytics');
+      await reindexOpenCrvs(fx, c, plan.version);
+    }
     return {
       version: plan.version,
       ...(previous ? { previous } : {}),

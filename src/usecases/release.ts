@@ -2,8 +2,10 @@
 // its preset derives, the demo preset's images, the running release, and Swarm secrets created once each.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { specPaths } from '../config/environment.js';
+import { readComposeInputs } from '../config/compose-inputs.js';
+import { STACK, specPaths } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
+import { bindSecrets } from '../deploy/bind.js';
 import {
   buildAndPush,
   DEMO_BASE_IMAGE,
@@ -11,6 +13,7 @@ import {
   demoImages,
   registryHas,
 } from '../deploy/demo-images.js';
+import type { UploadedFile } from '../deploy/opencrvs/files.js';
 import { renderDemoStack } from '../deploy/stack-demo.js';
 import { renderOpenCrvsStack } from '../deploy/stack-opencrvs.js';
 import { createSecret, listSecrets, type Release, readRelease } from '../deploy/swarm.js';
@@ -36,6 +39,8 @@ export async function storeValues(fx: Effects, c: EnvironmentContext): Promise<S
 
 export interface Rendered {
   compose: string;
+  /** Files the stack file's configs point at, uploaded beside it on the manager. */
+  files: UploadedFile[];
   /** The store's values plus what the preset derives from them (env files, key halves, configs). */
   secrets: SecretValues;
 }
@@ -49,18 +54,20 @@ export function renderRelease(
   values: SecretValues,
 ): Rendered {
   if (spec.stack.preset === 'demo')
-    return { compose: renderDemoStack(spec, environment, version), secrets: values };
-  const stack = renderOpenCrvsStack(spec, environment, version, (n) => n in values);
+    return { compose: renderDemoStack(spec, environment, version), files: [], secrets: values };
+  const inputs = readComposeInputs(spec, specFile, environment, version);
+  const stack = renderOpenCrvsStack(spec, environment, version, inputs, (n) => n in values);
   const secrets = { ...values };
   const read = (p: string) => readFileSync(resolve(dirname(specFile), p), 'utf8');
+  // In order: a derived secret may be made from one derived before it.
   for (const d of stack.derived) {
-    if (d.from.some((n) => !values[n])) continue; // bindSecrets names what is missing
+    if (d.from.some((n) => !secrets[n])) continue; // bindSecrets names what is missing
     secrets[d.key] = sensitive(
-      d.derive((n) => values[n]?.reveal(), read),
+      d.derive((n) => secrets[n]?.reveal(), read),
       d.key,
     );
   }
-  return { compose: stack.compose, secrets };
+  return { compose: stack.compose, files: stack.files, secrets };
 }
 
 /** Where this machine pushes images: `registry.pushVia` when the servers' registry address is not reachable here. */
@@ -124,4 +131,15 @@ export async function createMissingSecrets(
     if (line) fx.progress(line);
     await fx.exec.run(createSecret(m, s.name, s.key, s.value));
   }
+}
+
+/** Store secrets a one-off job reads, as Swarm secrets (created when missing); returns their bindings. */
+export async function jobSecrets(fx: Effects, c: EnvironmentContext, keys: string[]): Promise<BoundSecret[]> {
+  const { bound } = bindSecrets(
+    `secrets:\n${keys.map((n) => `  ${n}: { external: true }`).join('\n')}\n`,
+    STACK,
+    await storeValues(fx, c),
+  );
+  await createMissingSecrets(fx, c.manager, bound);
+  return bound;
 }

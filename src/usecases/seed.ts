@@ -1,15 +1,14 @@
 // `crvs seed` and `crvs reset`: the preset's seed job runs once inside the cluster network (no public address
 // needed), with its secrets as Swarm secrets; the job itself refuses a second run unless forced. Every run is in
 // the audit log.
-
 import { STACK } from '../config/environment.js';
 import { auditTrail } from '../deploy/audit.js';
-import { bindSecrets } from '../deploy/bind.js';
 import { demoImages, imageRef } from '../deploy/demo-images.js';
 import { createSeedJob, jobOutcome, removeService, seedJobLogs, seedJobState } from '../deploy/seed.js';
-import { CrvsError, PreconditionError } from '../errors.js';
+import { CrvsError, PreconditionError, UsageError } from '../errors.js';
 import type { Effects, EnvironmentContext } from './context.js';
-import { createMissingSecrets, currentRelease, storeValues } from './release.js';
+import { resetOpenCrvs, seedOpenCrvs } from './opencrvs-data.js';
+import { currentRelease, jobSecrets } from './release.js';
 
 export interface SeedResult {
   outcome: 'seeded' | 'refused';
@@ -24,21 +23,20 @@ export async function runSeed(
   c: EnvironmentContext,
   o: { force: boolean; reset: boolean },
 ): Promise<SeedResult> {
-  if (c.spec.stack.preset !== 'demo')
-    throw new CrvsError('E_PRESET', `seeding the ${c.spec.stack.preset} preset is not automated yet`, {
-      hint: 'crvs seed runs the demo preset\'s seed job; see docs/deploy.md, "The OpenCRVS preset"',
-    });
+  if (c.spec.stack.preset === 'opencrvs') {
+    if (o.force && !o.reset)
+      throw new UsageError(
+        'the OpenCRVS data-seeder runs once',
+        `crvs reset ${c.environment} clears and seeds again`,
+      );
+    const log = o.reset ? await resetOpenCrvs(fx, c) : await seedOpenCrvs(fx, c);
+    return { outcome: 'seeded', log };
+  }
   const m = c.manager;
   const release = await currentRelease(fx, m);
   if (!release.version)
     throw new PreconditionError(`nothing is deployed on ${c.environment}`, `crvs deploy ${c.environment}`);
-  const values = await storeValues(fx, c);
-  const { bound } = bindSecrets(
-    `secrets:\n${SEED_SECRETS.map((n) => `  ${n}: { external: true }`).join('\n')}\n`,
-    STACK,
-    values,
-  );
-  await createMissingSecrets(fx, m, bound);
+  const bound = await jobSecrets(fx, c, SEED_SECRETS);
   const image = imageRef(
     c.spec.registry.host,
     demoImages(release.version)[0] as ReturnType<typeof demoImages>[0],

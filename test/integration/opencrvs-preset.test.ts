@@ -11,6 +11,7 @@ import { catalogue } from '../../src/secrets/catalogue.js';
 import { generate } from '../../src/secrets/generate.js';
 import { forgetSecrets, type Sensitive, sensitive } from '../../src/secrets/sensitive.js';
 import { renderRelease as render } from '../../src/usecases/release.js';
+import { countryRepository } from '../support/opencrvs-fixture.js';
 
 const stackConfig = (compose: string) =>
   spawnSync('docker', ['stack', 'config', '--skip-interpolation', '-c', '-'], {
@@ -41,8 +42,10 @@ describe('the opencrvs preset, checked by docker stack config', () => {
       const values: Record<string, Sensitive<string>> = {};
       for (const d of catalogue(r.spec))
         values[d.name] = sensitive(d.generator ? generate(d.generator) : `user-${d.name}`, d.name);
+      // A country repository: the v1.9.0 reference compose files beside crvs.yaml, core's pinned in the lock.
+      const specFile = countryRepository();
       for (const environment of ['production', 'staging', 'qa']) {
-        const rendered = render(r.spec, 'examples/national/crvs.yaml', environment, 'v1.9.0', values);
+        const rendered = render(r.spec, specFile, environment, 'v1.9.0', values);
         const { compose } = bindSecrets(rendered.compose, 'crvs', rendered.secrets);
         const out = stackConfig(compose);
         expect(out.stderr, `${mode} ${environment}`).toBe('');

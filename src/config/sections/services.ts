@@ -169,6 +169,35 @@ export const stackSchema = doc(
       { image: 'opencrvs/farajaland', version: 'v1.9.0' },
     ).optional(),
     notification: doc(z.enum(['email', 'sms']).default('email'), 'How users are notified.', 'email'),
+    compose: doc(
+      z
+        .strictObject({
+          country: doc(
+            z.string().min(1).default('infrastructure'),
+            "Folder (relative to crvs.yaml) holding the country's docker-compose.deploy.yml, docker-compose.<environment>-deploy.yml and the files they mount.",
+            'infrastructure',
+          ),
+          core: doc(
+            z.string().min(1).optional(),
+            "Folder (relative to crvs.yaml) holding opencrvs-core's docker-compose.yml and docker-compose.deps.yml for stack.version, for operators without Internet access. Without it, crvs reads the copies `crvs stack lock` fetched and pinned in crvs.lock.json.",
+            'vendor/opencrvs-core/v1.9.0',
+          ),
+          coreUrl: doc(
+            z
+              .string()
+              .regex(/^https?:\/\/\S+\{version\}\S*$/, 'must be an http(s) URL containing {version}')
+              .default('https://raw.githubusercontent.com/opencrvs/opencrvs-core/{version}/'),
+            "Where `crvs stack lock` fetches core's compose files from; {version} becomes the tag.",
+            'https://raw.githubusercontent.com/opencrvs/opencrvs-core/{version}/',
+          ),
+        })
+        .default({
+          country: 'infrastructure',
+          coreUrl: 'https://raw.githubusercontent.com/opencrvs/opencrvs-core/{version}/',
+        }),
+      'The reference compose files the opencrvs preset is rendered from.',
+      { country: 'infrastructure' },
+    ),
   }),
   'What runs in the application environments.',
   {

