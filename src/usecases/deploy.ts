@@ -153,12 +153,7 @@ export async function planRollback(
   if (!target) throw new CrvsError('E_ROLLBACK', `${c.environment} has no earlier release to roll back to`);
   const kept = await fx.exec.run(readStack(c.manager, target));
   if (kept.code !== 0)
-    throw new NotFoundError(
-      'release',
-      target,
-      `${c.environment}'s manager`,
-      `kept: ${history.join(', ') || 'none'}`,
-    );
+    throw new NotFoundError('release', target, c.environment, `kept: ${history.join(', ') || 'none'}`);
   const values = await storeValues(fx, c);
   // The preset's derived secrets (env files, key halves) of that release, from today's store.
   const r = renderRelease(c.spec, c.specFile, c.environment, target, values);

@@ -155,7 +155,9 @@ describe('the demo stack on the lab', () => {
       result: string;
     }[];
     expect(last.map((e) => `${e.action} ${e.version} ${e.result}`)).toEqual(['rollback v1 succeeded']);
-    expect(crvs('rollback', 'production', 'v0').stderr).toContain('release v0 is not kept on production');
+    const gone = crvs('rollback', 'production', 'v0');
+    expect(gone.stderr).toContain('error [E_NOT_FOUND]: production has no release v0\nhint: kept: v2, v1');
+    expect(gone.status).toBe(2);
   });
 
   it('survives the loss of a server: the other node serves; without the data node it answers 503, then recovers', async () => {
