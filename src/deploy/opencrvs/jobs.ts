@@ -150,6 +150,12 @@ export const rerunJob = (m: RemoteHost, service: string): CommandSpec =>
     description: `run ${service} again`,
   });
 
+/** Which run of a job the service is at: it grows when Swarm starts the job again. */
+export const jobIteration = (m: RemoteHost, service: string): CommandSpec =>
+  onHost(m, sudo('docker', 'service', 'inspect', '--format', '{{.JobStatus.JobIteration.Index}}', service), {
+    description: `read the run of ${service}`,
+  });
+
 /** "0/1 (1/1 completed)" for a job: see converge.ts settled(). */
 export const jobReplicas = (m: RemoteHost, service: string): CommandSpec =>
   onHost(

@@ -6,6 +6,7 @@ import {
   clearSearchJob,
   createJob,
   forgetSeeded,
+  jobIteration,
   jobReplicas,
   readSeeded,
   reindexJob,
@@ -60,6 +61,11 @@ describe('opencrvs data jobs', () => {
       "jobReplicas(m, 'crvs_migration')",
       () => jobReplicas(m, 'crvs_migration'),
       "sudo -n docker service ls --filter name=crvs_migration --format '{{.Name}} {{.Replicas}}'",
+    ],
+    [
+      "jobIteration(m, 'crvs_migration')",
+      () => jobIteration(m, 'crvs_migration'),
+      "sudo -n docker service inspect --format '{{.JobStatus.JobIteration.Index}}' crvs_migration",
     ],
     ['readSeeded(m)', () => readSeeded(m), 'sudo -n cat /var/lib/crvs/qa/seeded.json'],
     [
