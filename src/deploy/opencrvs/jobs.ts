@@ -123,7 +123,7 @@ export function reindexJob(name: string, version: string): Job {
     '  for (let i = 0; i < 31; i++) {',
     '    try {',
     "      const { token } = await (await fetch('http://auth:4040/internal/reindexing-token')).json();",
-    "      const r = await fetch('http://gateway:7070/events/events/reindex', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });",
+    "      const r = await fetch('http://gateway:7070/events/events/reindex', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' } });",
     "      if (r.ok) return console.log('REINDEXED');",
     "      console.log('reindex answered ' + r.status);",
     '    } catch (e) {',

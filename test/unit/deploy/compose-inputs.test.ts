@@ -123,12 +123,12 @@ describe('crvs stack lock', () => {
       expect(srv.requests).toEqual(['/v1.9.0/docker-compose.deps.yml', '/v1.9.0/docker-compose.yml']);
       expect(readLock(specFile)['opencrvs-core']['v1.9.0']).toEqual({
         'docker-compose.deps.yml': {
-          url: srv.url.replace('{version}', 'v1.9.0') + 'docker-compose.deps.yml',
+          url: `${srv.url.replace('{version}', 'v1.9.0')}docker-compose.deps.yml`,
           sha256: sha256(core('docker-compose.deps.yml')),
           path: 'vendor/opencrvs-core/v1.9.0/docker-compose.deps.yml',
         },
         'docker-compose.yml': {
-          url: srv.url.replace('{version}', 'v1.9.0') + 'docker-compose.yml',
+          url: `${srv.url.replace('{version}', 'v1.9.0')}docker-compose.yml`,
           sha256: sha256(core('docker-compose.yml')),
           path: 'vendor/opencrvs-core/v1.9.0/docker-compose.yml',
         },
