@@ -1,7 +1,7 @@
 // Running one-shot Swarm jobs on an environment's manager and waiting for them: a job crvs creates (seed, the
 // clearing steps of reset, reindex), or a job of the stack run again (migration, postgres-on-update).
 import { settled } from '../deploy/converge.js';
-import { createJob, type Job, jobReplicas, rerunJob } from '../deploy/opencrvs/jobs.js';
+import { createJob, type Job, jobIteration, jobReplicas, rerunJob } from '../deploy/opencrvs/jobs.js';
 import { jobOutcome, removeService, seedJobLogs, seedJobState } from '../deploy/seed.js';
 import { CrvsError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
@@ -31,18 +31,23 @@ export async function runJob(fx: Effects, m: RemoteHost, job: Job, maxPolls = 30
   }
 }
 
-/** Runs a job of the stack again and waits until all its runs completed. */
+/**
+ * Runs a job of the stack again and waits until that new run has completed: the run counter must have moved
+ * first, or the completion seen could be the previous run's.
+ */
 export async function rerunStackJob(
   fx: Effects,
   m: RemoteHost,
   service: string,
   maxPolls = 300,
 ): Promise<void> {
+  const iteration = async () => Number((await fx.exec.run(jobIteration(m, service))).stdout.trim() || 0);
+  const before = await iteration();
   await fx.exec.run(rerunJob(m, service));
   for (let i = 0; ; i++) {
     await sleep(fx.pollMs ?? 2000);
     const line = (await fx.exec.run(jobReplicas(m, service))).stdout.trim().split('\n')[0] ?? '';
-    if (settled(line.slice(line.indexOf(' ') + 1))) return;
+    if ((await iteration()) > before && settled(line.slice(line.indexOf(' ') + 1))) return;
     if (i > maxPolls)
       throw new CrvsError('E_DEPLOY_TIMEOUT', `${service} did not complete on ${m.environment}`, {
         hint: `docker service ps ${service}`,

@@ -123,7 +123,7 @@ export function reindexJob(name: string, version: string): Job {
     '  for (let i = 0; i < 31; i++) {',
     '    try {',
     "      const { token } = await (await fetch('http://auth:4040/internal/reindexing-token')).json();",
-    "      const r = await fetch('http://gateway:7070/events/events/reindex', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });",
+    "      const r = await fetch('http://gateway:7070/events/events/reindex', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' } });",
     "      if (r.ok) return console.log('REINDEXED');",
     "      console.log('reindex answered ' + r.status);",
     '    } catch (e) {',
@@ -148,6 +148,12 @@ export function reindexJob(name: string, version: string): Job {
 export const rerunJob = (m: RemoteHost, service: string): CommandSpec =>
   onHost(m, sudo('docker', 'service', 'update', '--detach', '--quiet', '--force', service), {
     description: `run ${service} again`,
+  });
+
+/** Which run of a job the service is at: it grows when Swarm starts the job again. */
+export const jobIteration = (m: RemoteHost, service: string): CommandSpec =>
+  onHost(m, sudo('docker', 'service', 'inspect', '--format', '{{.JobStatus.JobIteration.Index}}', service), {
+    description: `read the run of ${service}`,
   });
 
 /** "0/1 (1/1 completed)" for a job: see converge.ts settled(). */

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RecordingExecutor } from '../../../src/remote/executor.js';
+import { type CommandResult, type CommandSpec, RecordingExecutor } from '../../../src/remote/executor.js';
 import { forgetSecrets } from '../../../src/secrets/sensitive.js';
 import { resetOpenCrvs, seedOpenCrvs } from '../../../src/usecases/opencrvs-data.js';
 import { fakeContext, fakeEffects } from '../helpers/context.js';
@@ -27,12 +27,21 @@ const kept = `services:
   postgres: { image: postgres:17.6 }
 `;
 
+/** Answers a job's run counter with one more at each look, as Swarm does once it ran the job again. */
+class CountingRuns extends RecordingExecutor {
+  private runs = 0;
+  override async run(c: CommandSpec): Promise<CommandResult> {
+    const r = await super.run(c);
+    return c.argv.join(' ').includes('JobIteration') ? { ...r, stdout: `${this.runs++}\n` } : r;
+  }
+}
+
 function setup(environment: string, seeded: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'crvs-data-'));
   mkdirSync(join(dir, 'secrets'));
   writeFileSync(join(dir, `secrets/${environment}.age`), 'sealed');
   writeFileSync(join(dir, 'id'), 'key');
-  const exec = new RecordingExecutor([
+  const exec = new CountingRuns([
     { match: /^age --decrypt/, result: { stdout: JSON.stringify(store) } },
     { match: /release\.json/, result: { stdout: '{"version":"v1.9.0","history":["v1.9.0"]}' } },
     { match: /stack-v1\.9\.0\.yml$/, result: { stdout: kept } },
@@ -42,6 +51,7 @@ function setup(environment: string, seeded: boolean) {
     },
     { match: /docker service ps/, result: { stdout: 'Complete 1 second ago|\n' } },
     { match: /docker service ls --filter/, result: { stdout: 'crvs_x 0/1 (1/1 completed)\n' } },
+
     { match: /docker service logs/, result: { stdout: 'done\n' } },
   ]);
   const fx = fakeEffects(exec);

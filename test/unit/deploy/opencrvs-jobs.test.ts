@@ -6,6 +6,7 @@ import {
   clearSearchJob,
   createJob,
   forgetSeeded,
+  jobIteration,
   jobReplicas,
   readSeeded,
   reindexJob,
@@ -49,7 +50,7 @@ describe('opencrvs data jobs', () => {
     [
       "createJob(m, reindexJob('crvs_reindex_1', 'v1.9.0'))",
       () => createJob(m, reindexJob('crvs_reindex_1', 'v1.9.0')),
-      "sudo -n docker service create --detach --quiet --name crvs_reindex_1 --mode replicated-job --restart-condition none --network crvs_overlay --entrypoint node ghcr.io/opencrvs/ocrvs-auth:v1.9.0 -e 'const wait = (ms) => new Promise((r) => setTimeout(r, ms));\n(async () => {\n  for (let i = 0; i < 31; i++) {\n    try {\n      const { token } = await (await fetch('\\''http://auth:4040/internal/reindexing-token'\\'')).json();\n      const r = await fetch('\\''http://gateway:7070/events/events/reindex'\\'', { method: '\\''POST'\\'', headers: { Authorization: `Bearer ${token}`, '\\''Content-Type'\\'': '\\''application/json'\\'' } });\n      if (r.ok) return console.log('\\''REINDEXED'\\'');\n      console.log('\\''reindex answered '\\'' + r.status);\n    } catch (e) {\n      console.log(String(e));\n    }\n    await wait(5000);\n  }\n  process.exit(1);\n})();'",
+      "sudo -n docker service create --detach --quiet --name crvs_reindex_1 --mode replicated-job --restart-condition none --network crvs_overlay --entrypoint node ghcr.io/opencrvs/ocrvs-auth:v1.9.0 -e 'const wait = (ms) => new Promise((r) => setTimeout(r, ms));\n(async () => {\n  for (let i = 0; i < 31; i++) {\n    try {\n      const { token } = await (await fetch('\\''http://auth:4040/internal/reindexing-token'\\'')).json();\n      const r = await fetch('\\''http://gateway:7070/events/events/reindex'\\'', { method: '\\''POST'\\'', headers: { Authorization: '\\''Bearer '\\'' + token, '\\''Content-Type'\\'': '\\''application/json'\\'' } });\n      if (r.ok) return console.log('\\''REINDEXED'\\'');\n      console.log('\\''reindex answered '\\'' + r.status);\n    } catch (e) {\n      console.log(String(e));\n    }\n    await wait(5000);\n  }\n  process.exit(1);\n})();'",
     ],
     [
       "rerunJob(m, 'crvs_migration')",
@@ -60,6 +61,11 @@ describe('opencrvs data jobs', () => {
       "jobReplicas(m, 'crvs_migration')",
       () => jobReplicas(m, 'crvs_migration'),
       "sudo -n docker service ls --filter name=crvs_migration --format '{{.Name}} {{.Replicas}}'",
+    ],
+    [
+      "jobIteration(m, 'crvs_migration')",
+      () => jobIteration(m, 'crvs_migration'),
+      "sudo -n docker service inspect --format '{{.JobStatus.JobIteration.Index}}' crvs_migration",
     ],
     ['readSeeded(m)', () => readSeeded(m), 'sudo -n cat /var/lib/crvs/qa/seeded.json'],
     [
