@@ -32,6 +32,7 @@ import {
   SINGLETONS,
 } from './opencrvs/services.js';
 import { opencrvsVariables } from './opencrvs/variables.js';
+import { releaseDir } from './swarm.js';
 
 export { type DerivedSecret, envSecretName };
 
@@ -131,9 +132,15 @@ export function renderOpenCrvsStack(
         `service ${name} has no image in the merged compose files`,
         'give it an image in the country compose file',
       );
-    mountFiles(name, svc, referenceConfigs, files);
+    const mounted = mountFiles(name, svc, referenceConfigs, files, releaseDir(environment));
     mountSecrets(name, svc, derived);
     svc.deploy = deployOf(spec, domain, name, svc, replicas, vip);
+    // A bind-mounted upload exists on the manager only.
+    if (mounted.onManager)
+      svc.deploy = {
+        ...svc.deploy,
+        placement: { ...(svc.deploy.placement as Doc), constraints: ['node.role == manager'] },
+      };
     const test = JOBS.has(name) ? undefined : healthTest(name);
     if (test) svc.healthcheck = { test, interval: '10s', timeout: '5s', retries: 6, start_period: '60s' };
     services[name] = svc;
@@ -167,13 +174,18 @@ export function renderOpenCrvsStack(
   };
 }
 
-/** Reference configs and bind mounts from /opt/opencrvs/infrastructure become uploaded Swarm configs. */
+/**
+ * Reference configs and bind mounts from /opt/opencrvs/infrastructure become uploaded Swarm configs; a file too
+ * large for one is bind-mounted read-only from its uploaded copy in the release folder, on the manager.
+ */
 function mountFiles(
   name: string,
   svc: Service,
   referenceConfigs: Record<string, { file?: string }>,
   files: ReturnType<typeof countryFiles>,
-): void {
+  releaseFolder: string,
+): { onManager: boolean } {
+  let onManager = false;
   const configs: { source: string; target: string }[] = [];
   for (const c of svc.configs ?? []) {
     const file = referenceConfigs[c.source]?.file;
@@ -194,6 +206,16 @@ function mountFiles(
     } else if (from?.startsWith(REFERENCE_DIR)) {
       for (const rel of files.filesUnder(from)) {
         const path = rel ? `${from}/${rel}` : from;
+        if (files.tooLarge(path)) {
+          volumes.push({
+            type: 'bind',
+            source: `${releaseFolder}/${files.upload(path)}`,
+            target: rel ? `${target}/${rel}` : (target as string),
+            read_only: true,
+          });
+          onManager = true;
+          continue;
+        }
         const key = `${name}-${(rel || from.split('/').slice(-1)[0] || '').replace(/[^A-Za-z0-9]+/g, '-')}`;
         configs.push({
           source: files.config(path, key),
@@ -207,6 +229,7 @@ function mountFiles(
   if (volumes.length) svc.volumes = volumes;
   else delete svc.volumes;
   if (secrets.length) svc.secrets = secrets;
+  return { onManager };
 }
 
 /** Secret values leave the environment: `*_FILE` where the image reads one, else the service's env file. */

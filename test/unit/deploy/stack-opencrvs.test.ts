@@ -317,6 +317,32 @@ describe('the opencrvs preset, rendered from the v1.9.0 reference files', () => 
   });
 });
 
+describe("the country's large files", () => {
+  it("bind-mounts Metabase's real-size dump read-only from its upload on the manager (too large for a config)", () => {
+    const specFile = countryRepository();
+    const dump = join(dirname(specFile), 'infrastructure/metabase/metabase.init.db.sql');
+    const content = `-- a dump larger than a Swarm config may be\n${'INSERT INTO t VALUES (1);\n'.repeat(30_000)}`;
+    writeFileSync(dump, content);
+    const c = render(load('pilot'), 'production', specFile);
+    const upload = c.r.files.find((f) => f.path.endsWith('-metabase.init.db.sql'));
+    expect(upload?.content).toBe(content);
+    const svc = c.doc.services.dashboards as unknown as {
+      volumes: unknown[];
+      configs?: { target: string }[];
+      deploy: { placement: { constraints: string[] } };
+    };
+    expect(svc.volumes).toContainEqual({
+      type: 'bind',
+      source: `/var/lib/crvs/production/${upload?.path}`,
+      target: '/metabase.init.db.sql',
+      read_only: true,
+    });
+    expect(svc.deploy.placement.constraints).toEqual(['node.role == manager']);
+    // Its small neighbours are still Swarm configs.
+    expect((svc.configs ?? []).map((x) => x.target)).toContain('/run.sh');
+  });
+});
+
 describe('the demo preset', () => {
   it('mounts exactly the demo secrets of the catalogue that its services use', () => {
     const spec = load('national', (d) => {
