@@ -85,6 +85,7 @@ describe('crvs demo (the main job)', () => {
       'ssh',
       'prod-1',
       '--',
+      'sudo',
       'docker',
       'node',
       'ls',
