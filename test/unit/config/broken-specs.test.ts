@@ -1,41 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { formatProblem, validateSpecText } from '../../../src/config/load.js';
+import { PILOT_KEY, PILOT_SPEC } from '../helpers/spec.js';
 
-// A valid pilot spec; each case below breaks it in one or more places.
-const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDQrOxq4kMeJOzLiaQaAGeJCs0ZgMy1KwJ6gwoR4BZFB alice@laptop';
-const base = `version: 1
-country: FAR
-domain: farajaland.gov.example
-admins:
-  - name: alice
-    sshKeys: ['${KEY}']
-environments:
-  qa:
-    testTwoFactorCodes: true
-    servers:
-      - { name: qa-1, address: 10.0.0.5 }
-  production:
-    servers:
-      - name: prod-1
-        address: 10.0.0.10
-  staging:
-    servers:
-      - name: staging-1
-        address: 10.0.0.20
-    restore:
-      source: production
-  backup:
-    servers:
-      - name: backup-1
-        address: 10.0.0.30
-smtp:
-  host: smtp.farajaland.gov.example
-  sender: noreply@farajaland.gov.example
-backups:
-  schedule: '0 0 * * *'
-stack:
-  version: v1.9.0
-`;
+// A valid pilot spec (PILOT_SPEC); each case below breaks it in one or more places.
+const KEY = PILOT_KEY;
+const base = PILOT_SPEC;
 
 /** Replace one exact line fragment of the base spec (fails loudly if the fragment is not there). */
 function edit(text: string, from: string, to: string): string {

@@ -1,40 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatProblem, validateSpecText } from '../../../src/config/load.js';
+import { PILOT_SPEC } from '../helpers/spec.js';
 
-// The pilot spec of broken-specs.test.ts, with its two schedules changed one case at a time.
-const base = `version: 1
-country: FAR
-domain: farajaland.gov.example
-admins:
-  - name: alice
-    sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDQrOxq4kMeJOzLiaQaAGeJCs0ZgMy1KwJ6gwoR4BZFB alice@laptop']
-environments:
-  qa:
-    testTwoFactorCodes: true
-    servers:
-      - { name: qa-1, address: 10.0.0.5 }
-  production:
-    servers:
-      - name: prod-1
-        address: 10.0.0.10
-  staging:
-    servers:
-      - name: staging-1
-        address: 10.0.0.20
-    restore:
-      source: production
-  backup:
-    servers:
-      - name: backup-1
-        address: 10.0.0.30
-smtp:
-  host: smtp.farajaland.gov.example
-  sender: noreply@farajaland.gov.example
-backups:
-  schedule: '0 0 * * *'
-stack:
-  version: v1.9.0
-`;
+// The pilot spec of the broken-spec tests, with its two schedules changed one case at a time.
+const base = PILOT_SPEC;
 
 function withSchedules(backup: string, restore?: string): string {
   const text = base.replace("  schedule: '0 0 * * *'", `  schedule: '${backup}'`);

@@ -13,3 +13,40 @@ export function specFrom(file: string): Spec {
 export const exampleSpec = (name: 'lab' | 'poc' | 'pilot' | 'national') =>
   specFrom(`examples/${name}/crvs.yaml`);
 export const labExample = () => exampleSpec('lab');
+
+/** A valid pilot spec, as text: tests break it one place at a time. */
+export const PILOT_KEY =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDQrOxq4kMeJOzLiaQaAGeJCs0ZgMy1KwJ6gwoR4BZFB alice@laptop';
+export const PILOT_SPEC = `version: 1
+country: FAR
+domain: farajaland.gov.example
+admins:
+  - name: alice
+    sshKeys: ['${PILOT_KEY}']
+environments:
+  qa:
+    testTwoFactorCodes: true
+    servers:
+      - { name: qa-1, address: 10.0.0.5 }
+  production:
+    servers:
+      - name: prod-1
+        address: 10.0.0.10
+  staging:
+    servers:
+      - name: staging-1
+        address: 10.0.0.20
+    restore:
+      source: production
+  backup:
+    servers:
+      - name: backup-1
+        address: 10.0.0.30
+smtp:
+  host: smtp.farajaland.gov.example
+  sender: noreply@farajaland.gov.example
+backups:
+  schedule: '0 0 * * *'
+stack:
+  version: v1.9.0
+`;
