@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -28,10 +29,16 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play):
         self._emit({"event": "play", "name": play.get_name()})
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._started = {}
+
     def v2_playbook_on_task_start(self, task, is_conditional):
+        self._started[task._uuid] = time.monotonic()
         self._emit({"event": "task", "name": task.get_name(), "role": task._role.get_name() if task._role else None})
 
     def v2_playbook_on_handler_task_start(self, task):
+        self._started[task._uuid] = time.monotonic()
         self._emit({"event": "task", "name": task.get_name(), "handler": True})
 
     def _result(self, status, result):
@@ -45,6 +52,8 @@ class CallbackModule(CallbackBase):
             "host": result._host.get_name(),
             "task": result._task.get_name(),
             "changed": bool(res.get("changed")),
+            # Seconds since the task started (on every host at once with the linear strategy).
+            "seconds": round(time.monotonic() - self._started.get(result._task._uuid, time.monotonic()), 2),
             "message": str(message)[:2000] if status in ("failed", "unreachable") else "",
         })
 

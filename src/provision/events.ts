@@ -10,6 +10,8 @@ export type AnsibleEvent =
       task: string;
       changed: boolean;
       message: string;
+      /** Seconds from the task's start to this host's result (every host starts a task together). */
+      seconds?: number;
     }
   | { event: 'stats'; hosts: Record<string, HostStats> };
 
