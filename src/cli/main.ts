@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { formatProblem } from '../config/load.js';
 import { CrvsError, type ExitCode, SpecInvalidError } from '../errors.js';
 import { paint } from '../report/output.js';
 import { registerCi } from './ci.js';
@@ -97,6 +96,8 @@ export async function runMain(argv: string[], io: CliIO = defaultIO()): Promise<
       return 2;
     }
     if (e instanceof SpecInvalidError) {
+      // Already loaded: only config/load.js throws this error.
+      const { formatProblem } = await import('../config/load.js');
       for (const p of e.problems) out.err(formatProblem(p));
       out.err(paint(out, 'red', `error: ${e.message}`));
       return 2;
