@@ -1,9 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { selfSource } from '../ci/self-source.js';
-import { ciWorkflows, WORKFLOW_DIR } from '../ci/workflows.js';
-import { loadSpec } from '../config/load.js';
 import { CrvsError } from '../errors.js';
 import { type CliContext, examples } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
@@ -38,6 +35,9 @@ export function registerCi(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (o: GenerateFlags) => {
+      const { loadSpec } = await import('../config/load.js');
+      const { ciWorkflows, WORKFLOW_DIR } = await import('../ci/workflows.js');
+      const { selfSource } = await import('../ci/self-source.js');
       const out = ctx.output({ json: o.json ?? false });
       const specFile = specPath(ctx.io, o.spec);
       const { spec } = await loadSpec(specFile);

@@ -1,14 +1,13 @@
-import { request } from 'node:http';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadSpec } from '../config/load.js';
 import { CrvsError } from '../errors.js';
 import { DEFAULT_LAB_DIR } from '../lab/state.js';
 import { renderTable } from '../report/table.js';
-import { demoHealth, demoPlan, type HttpAnswer } from '../usecases/demo.js';
+import type { HttpAnswer } from '../usecases/demo.js';
 import { type CliContext, examples } from './context.js';
 
-function get(host: string, path: string): Promise<HttpAnswer> {
+async function get(host: string, path: string): Promise<HttpAnswer> {
+  const { request } = await import('node:http');
   return new Promise((resolveGet) => {
     const req = request({ host, port: 80, path, agent: false, timeout: 5000 }, (res) => {
       let body = '';
@@ -35,6 +34,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       examples(['crvs demo', 'build the lab and run everything on it (again: converges)']),
     )
     .action(async (o: { dir: string }) => {
+      const { demoHealth, demoPlan } = await import('../usecases/demo.js');
+      const { loadSpec } = await import('../config/load.js');
       const out = ctx.output();
       const plan = demoPlan(resolve(ctx.io.cwd, o.dir), ctx.io.env);
       const io = { ...ctx.io, env: { ...ctx.io.env, ...plan.env } };

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { renderTable } from '../report/table.js';
-import { auditLog, breakLock, releaseHistory } from '../usecases/audit.js';
-import { applyRelease, planDeploy, type ReleasePlan } from '../usecases/deploy.js';
+import type { ReleasePlan } from '../usecases/deploy.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -30,6 +29,7 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
     ),
   );
   cmd.action(async (environment: string, o: EnvironmentFlags & { version?: string; dryRun?: boolean }) => {
+    const { applyRelease, planDeploy } = await import('../usecases/deploy.js');
     const { c, fx, out } = await environmentContext(ctx, environment, o);
     const plan = await planDeploy(fx, c, o.version ?? c.spec.stack.version);
     if (o.dryRun) {
@@ -60,6 +60,7 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       .option('-n, --lines <n>', 'entries to show', '20')
       .option('--json', 'print the entries as JSON'),
   ).action(async (environment: string, o: EnvironmentFlags & { lines: string }) => {
+    const { auditLog } = await import('../usecases/audit.js');
     const { c, fx, out } = await environmentContext(ctx, environment, o);
     const entries = await auditLog(fx, c, Number(o.lines));
     if (o.json) out.out(JSON.stringify(entries, null, 2));
@@ -81,6 +82,7 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       .argument('<environment>', 'environment')
       .option('--json', 'print as JSON'),
   ).action(async (environment: string, o: EnvironmentFlags) => {
+    const { releaseHistory } = await import('../usecases/audit.js');
     const { c, fx, out } = await environmentContext(ctx, environment, o);
     const h = await releaseHistory(fx, c);
     if (o.json) out.out(JSON.stringify({ environment, ...h }, null, 2));
@@ -99,6 +101,7 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       .description('Break a stale deploy lock (recorded in the audit log).')
       .argument('<environment>', 'environment'),
   ).action(async (environment: string, o: EnvironmentFlags) => {
+    const { breakLock } = await import('../usecases/audit.js');
     const { c, fx, out } = await environmentContext(ctx, environment, o);
     await breakLock(fx, c);
     out.out(`${environment}: deploy lock removed`);

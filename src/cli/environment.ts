@@ -1,17 +1,11 @@
 // The one way a command builds its context: the spec, the operator's key, the pinned host keys and, for commands
-// on one environment, that environment resolved with its manager.
+// on one environment, that environment resolved with its manager. What loads the spec is imported when a command
+// runs, not when its options are declared (`crvs --help` never loads it).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { specPaths } from '../config/environment.js';
-import { loadSpec } from '../config/load.js';
 import { type Output, paint } from '../report/output.js';
-import { defaultIdentity } from '../secrets/store.js';
-import {
-  applicationContext,
-  type Effects,
-  type EnvironmentContext,
-  type SpecContext,
-} from '../usecases/context.js';
+import type { Effects, EnvironmentContext, SpecContext } from '../usecases/context.js';
 import type { CliContext } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 
@@ -38,6 +32,8 @@ export async function specContext(
   o: EnvironmentFlags,
   progress?: (line: string) => void,
 ): Promise<{ s: SpecContext; fx: Effects; out: Output }> {
+  const { loadSpec } = await import('../config/load.js');
+  const { defaultIdentity } = await import('../secrets/store.js');
   const out = ctx.output({ json: o.json ?? false });
   const specFile = specPath(ctx.io, o.spec);
   const { spec } = await loadSpec(specFile);
@@ -52,6 +48,7 @@ export async function environmentContext(
   environment: string,
   o: EnvironmentFlags,
 ): Promise<{ c: EnvironmentContext; fx: Effects; out: Output }> {
+  const { applicationContext } = await import('../usecases/context.js');
   let out: Output | undefined;
   const {
     s,

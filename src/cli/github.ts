@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { CI_KEY_SECRET, renderSync } from '../github/sync.js';
+import { CI_KEY_SECRET } from '../github/ci-key.js';
 import { Sensitive } from '../secrets/sensitive.js';
-import { githubSync } from '../usecases/github-sync.js';
 import { type CliContext, examples } from './context.js';
 import { specContext } from './environment.js';
 import { SPEC_FLAG, SPEC_HELP } from './spec-option.js';
@@ -72,6 +71,8 @@ export function registerGithub(program: Command, ctx: CliContext): void {
       ).concat(TOKEN_HELP),
     )
     .action(async (environment: string, o: SyncFlags) => {
+      const { githubSync } = await import('../usecases/github-sync.js');
+      const { renderSync } = await import('../github/sync.js');
       const { s: sc, fx, out } = await specContext(ctx, o);
       const ciKey = o.ciKey ? await readCiKey(resolve(ctx.io.cwd, o.ciKey)) : undefined;
       const r = await githubSync(fx, sc, environment, {

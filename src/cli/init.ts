@@ -2,10 +2,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
-import { validateSpecText } from '../config/load.js';
-import { sshPublicKey } from '../config/sections/admins.js';
-import { PHASES, type Phase } from '../config/sections/sizing.js';
-import { type StarterInput, starterSpec } from '../config/starter.js';
+import { PHASES, type Phase } from '../config/phases.js';
+import type { StarterInput } from '../config/starter.js';
 import { UsageError } from '../errors.js';
 import { type CliContext, examples } from './context.js';
 import { number } from './plan.js';
@@ -57,6 +55,8 @@ export function registerInit(program: Command, ctx: CliContext): void {
           'pass --force to overwrite it',
         );
       }
+      const { validateSpecText } = await import('../config/load.js');
+      const { starterSpec } = await import('../config/starter.js');
       const input = await collect(opts, ctx);
       const text = starterSpec(input);
       const check = validateSpecText(text, file);
@@ -83,10 +83,11 @@ const validators = {
     /^([a-z0-9-]+\.)+[a-z]{2,}$/.test(normalise.domain(v)) ? true : 'a domain such as farajaland.gov.example',
   population: (v: string) =>
     /^[0-9][0-9_,]*$/.test(v) && Number(v.replace(/[_,]/g, '')) > 0 ? true : 'a whole number',
-  adminKey: (v: string) => (sshPublicKey.safeParse(v).success ? true : 'an OpenSSH public key line'),
 };
 
 async function collect(opts: InitOptions, ctx: CliContext): Promise<StarterInput> {
+  const { sshPublicKey } = await import('../config/sections/admins.js');
+  const adminKey = (v: string) => (sshPublicKey.safeParse(v).success ? true : 'an OpenSSH public key line');
   const ask = !opts.yes && ctx.io.interactive;
   const missing = (['country', 'domain', 'phase', 'population'] as const).filter(
     (k) => opts[k] === undefined,
@@ -105,7 +106,7 @@ async function collect(opts: InitOptions, ctx: CliContext): Promise<StarterInput
     const verdict = value === undefined ? true : check(value);
     if (verdict !== true) throw new UsageError(`--${key} must be ${verdict}`);
   }
-  if (opts.adminKey && validators.adminKey(opts.adminKey) !== true)
+  if (opts.adminKey && adminKey(opts.adminKey) !== true)
     throw new UsageError('--admin-key must be an OpenSSH public key line');
   // Prompts run only when `ask` is true: with missing values and no terminal we stopped above.
   const prompts = await import('@inquirer/prompts');
@@ -141,7 +142,7 @@ async function collect(opts: InitOptions, ctx: CliContext): Promise<StarterInput
     if (name)
       admin = {
         name,
-        sshKey: await prompts.input({ message: `${name}'s SSH public key`, validate: validators.adminKey }),
+        sshKey: await prompts.input({ message: `${name}'s SSH public key`, validate: adminKey }),
       };
   }
   return { country, domain, phase, population, admin };

@@ -1,13 +1,8 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CrvsError, UsageError } from '../errors.js';
-import { labLogin } from '../lab/login.js';
-import { alertText, labAlerts, labDown, labShape, labStart, labStatus, labStop } from '../lab/ops.js';
 import { DEFAULT_LAB_DIR, labPaths, readLabState } from '../lab/state.js';
 import { DEFAULT_LAB_NAME, findServer } from '../lab/topology.js';
-import { labUp } from '../lab/up.js';
-import { packagePath } from '../paths.js';
-import { runInteractive } from '../remote/interactive.js';
 import { paint } from '../report/output.js';
 import { renderTable } from '../report/table.js';
 import { type CliContext, examples } from './context.js';
@@ -63,6 +58,8 @@ export function registerLab(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (o: DirOption & { spec?: string; name: string; mirror?: string; json?: boolean }) => {
+      const { labUp } = await import('../lab/up.js');
+      const { packagePath } = await import('../paths.js');
       const { out, run } = runner(o.json);
       const specFile = o.spec ? resolve(ctx.io.cwd, o.spec) : packagePath('examples', 'lab', 'crvs.yaml');
       const mirror = o.mirror ?? ctx.io.env.CRVS_DEBIAN_MIRROR;
@@ -102,6 +99,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', examples(['crvs lab status --json', 'machine-readable']))
     .action(async (o: DirOption & { json?: boolean }) => {
+      const { labStatus } = await import('../lab/ops.js');
       const { out, run } = runner(o.json);
       const { state, servers } = await labStatus(run.exec, labPaths(dirOf(o)));
       if (o.json) {
@@ -147,6 +145,8 @@ export function registerLab(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (server: string, command: string[], o: DirOption & { user?: string }) => {
+      const { labLogin } = await import('../lab/login.js');
+      const { runInteractive } = await import('../remote/interactive.js');
       const paths = labPaths(dirOf(o));
       const s = findServer((await readLabState(paths)).topology, server);
       const { run } = runner();
@@ -186,6 +186,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
     .action(async (o: DirOption & { rate?: string; clear?: boolean }) => {
       if (Boolean(o.rate) === Boolean(o.clear))
         throw new UsageError('give exactly one of --rate <rate> or --clear');
+      const { labShape } = await import('../lab/ops.js');
       const { run } = runner();
       await labShape(run, labPaths(dirOf(o)), o.clear ? undefined : o.rate);
     });
@@ -204,6 +205,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
         examples([`crvs lab ${verb} prod-2`, verb === 'stop' ? 'the worker fails' : 'it comes back']),
       )
       .action(async (server: string, o: DirOption) => {
+        const { labStart, labStop } = await import('../lab/ops.js');
         const { run } = runner();
         const paths = labPaths(dirOf(o));
         await (verb === 'stop' ? labStop(run, paths, server) : labStart(run, paths, server));
@@ -228,6 +230,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
     )
     .action(async (o: DirOption & { last?: number; json?: boolean }) => {
       if (o.last !== undefined && !(o.last > 0)) throw new UsageError('--last takes a positive number');
+      const { alertText, labAlerts } = await import('../lab/ops.js');
       const { out, run } = runner(o.json);
       const all = await labAlerts(run.exec, labPaths(dirOf(o)));
       const alerts = o.last ? all.slice(-o.last) : all;
@@ -257,6 +260,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', examples(['crvs lab down', 'remove the default lab']))
     .action(async (o: DirOption & { name?: string; json?: boolean }) => {
+      const { labDown } = await import('../lab/ops.js');
       const { out, run } = runner(o.json);
       const paths = labPaths(dirOf(o));
       // Never guess for a directory the user named: without its state file the lab must be named explicitly.

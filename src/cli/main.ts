@@ -1,47 +1,39 @@
 import { Command, CommanderError } from 'commander';
-import { formatProblem } from '../config/load.js';
 import { CrvsError, type ExitCode, SpecInvalidError } from '../errors.js';
 import { paint } from '../report/output.js';
-import { registerCi } from './ci.js';
 import { type CliContext, type CliIO, defaultIO, examples, makeContext } from './context.js';
-import { registerDemo } from './demo.js';
-import { registerDeploy } from './deploy.js';
-import { registerGithub } from './github.js';
-import { registerInit } from './init.js';
-import { registerLab } from './lab.js';
-import { registerPlan } from './plan.js';
-import { registerProvision } from './provision.js';
-import { registerReset } from './reset.js';
-import { registerRollback } from './rollback.js';
-import { registerSchema } from './schema.js';
-import { registerSecrets } from './secrets.js';
-import { registerSeed } from './seed.js';
-import { registerStack } from './stack.js';
-import { checkCommandPath } from './unknown-command.js';
-import { registerValidate } from './validate.js';
+import { checkCommandPath, commandWord } from './unknown-command.js';
 import { VERSION } from './version.js';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: Register[] = [
-  registerDemo,
-  registerInit,
-  registerValidate,
-  registerPlan,
-  registerSchema,
-  registerLab,
-  registerProvision,
-  registerDeploy,
-  registerStack,
-  registerRollback,
-  registerSeed,
-  registerReset,
-  registerSecrets,
-  registerCi,
-  registerGithub,
+/**
+ * The commands in the order `crvs --help` lists them, each declared by its own module. When argv names one, only
+ * its module is imported; otherwise (`crvs --help`, a word that is no command) all of them. Their actions import
+ * what they run, so neither loads a use case (bench/help.mjs measures it).
+ */
+const COMMANDS: { name: string; load: () => Promise<Register> }[] = [
+  { name: 'demo', load: async () => (await import('./demo.js')).registerDemo },
+  { name: 'init', load: async () => (await import('./init.js')).registerInit },
+  { name: 'validate', load: async () => (await import('./validate.js')).registerValidate },
+  { name: 'plan', load: async () => (await import('./plan.js')).registerPlan },
+  { name: 'schema', load: async () => (await import('./schema.js')).registerSchema },
+  { name: 'lab', load: async () => (await import('./lab.js')).registerLab },
+  { name: 'provision', load: async () => (await import('./provision.js')).registerProvision },
+  { name: 'deploy', load: async () => (await import('./deploy.js')).registerDeploy },
+  { name: 'stack', load: async () => (await import('./stack.js')).registerStack },
+  { name: 'rollback', load: async () => (await import('./rollback.js')).registerRollback },
+  { name: 'seed', load: async () => (await import('./seed.js')).registerSeed },
+  { name: 'reset', load: async () => (await import('./reset.js')).registerReset },
+  { name: 'secrets', load: async () => (await import('./secrets.js')).registerSecrets },
+  { name: 'ci', load: async () => (await import('./ci.js')).registerCi },
+  { name: 'github', load: async () => (await import('./github.js')).registerGithub },
 ];
 
-export function buildProgram(ctx: CliContext): Command {
+export async function buildProgram(ctx: CliContext, argv: string[] = []): Promise<Command> {
+  const word = commandWord(argv);
+  const named = COMMANDS.filter((c) => c.name === word);
+  const registers = await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()));
   const program = new Command('crvs')
     .description('Set up and run the server-hosted environments of OpenCRVS.')
     .version(VERSION, '-V, --version')
@@ -61,7 +53,7 @@ export function buildProgram(ctx: CliContext): Command {
     );
   program.exitOverride();
   program.configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
-  for (const register of COMMANDS) register(program, ctx);
+  for (const register of registers) register(program, ctx);
   // Options after a subcommand belong to it (`crvs deploy qa --version v2` is the release, not crvs's version);
   // the global flags are accepted everywhere all the same.
   program.enablePositionalOptions();
@@ -85,7 +77,7 @@ export async function runMain(argv: string[], io: CliIO = defaultIO()): Promise<
   const ctx = makeContext(io, { verbose, color: !argv.includes('--no-color') }, runMain);
   const out = ctx.output();
   try {
-    const program = buildProgram(ctx);
+    const program = await buildProgram(ctx, argv);
     checkCommandPath(program, argv);
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -97,6 +89,8 @@ export async function runMain(argv: string[], io: CliIO = defaultIO()): Promise<
       return 2;
     }
     if (e instanceof SpecInvalidError) {
+      // Already loaded: only config/load.js throws this error.
+      const { formatProblem } = await import('../config/load.js');
       for (const p of e.problems) out.err(formatProblem(p));
       out.err(paint(out, 'red', `error: ${e.message}`));
       return 2;

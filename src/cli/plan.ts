@@ -1,13 +1,9 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { inferPhase } from '../config/cluster.js';
-import { loadSpec } from '../config/load.js';
-import { PHASES, type Phase } from '../config/sections/sizing.js';
+import { PHASES, type Phase } from '../config/phases.js';
 import { UsageError } from '../errors.js';
-import { capacityPlan } from '../plan/capacity.js';
 import type { SizingInput } from '../plan/sizing.js';
 import { type CliContext, examples } from './context.js';
-import { renderCapacityPlan } from './plan-report.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 
 export const number =
@@ -57,6 +53,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (opts: PlanOptions) => {
+      const { loadSpec } = await import('../config/load.js');
+      const { inferPhase } = await import('../config/cluster.js');
+      const { capacityPlan } = await import('../plan/capacity.js');
+      const { renderCapacityPlan } = await import('./plan-report.js');
       const out = ctx.output({ json: opts.json ?? false });
       const file = specPath(ctx.io, opts.spec);
       const useSpec = opts.spec !== undefined || (opts.population === undefined && existsSync(file));

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { HostStats } from '../provision/events.js';
 import { paint } from '../report/output.js';
 import { renderTable } from '../report/table.js';
-import { provision } from '../usecases/provision.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentOptions, specContext } from './environment.js';
 
@@ -43,6 +42,7 @@ export function registerProvision(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (environments: string[], o: EnvironmentFlags & { check?: boolean; tags?: string }) => {
+      const { provision } = await import('../usecases/provision.js');
       const { s, fx, out } = await specContext(ctx, o);
       out.err(paint(out, 'bold', `provisioning ${environments.join(', ')}${o.check ? ' (check mode)' : ''}`));
       const results = await provision(fx, s, {

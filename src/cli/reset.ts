@@ -1,7 +1,5 @@
-import { input } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { runSeed } from '../usecases/seed.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -24,11 +22,13 @@ export function registerReset(program: Command, ctx: CliContext): void {
       if (!o.yes) {
         if (!ctx.io.interactive)
           throw new UsageError('reset deletes every record; confirm with --yes when no one can type');
+        const { input } = await import('@inquirer/prompts');
         const typed = await input({
           message: `Every record on ${environment} will be deleted. Type "${environment}" to go on:`,
         });
         if (typed.trim() !== environment) throw new UsageError('the name did not match; nothing was changed');
       }
+      const { runSeed } = await import('../usecases/seed.js');
       const { c, fx, out } = await environmentContext(ctx, environment, o);
       const r = await runSeed(fx, c, { force: true, reset: true });
       out.out(

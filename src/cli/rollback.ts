@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { applyRelease, planRollback } from '../usecases/deploy.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -22,6 +21,7 @@ export function registerRollback(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (environment: string, version: string | undefined, o: EnvironmentFlags) => {
+      const { applyRelease, planRollback } = await import('../usecases/deploy.js');
       const { c, fx, out } = await environmentContext(ctx, environment, o);
       const r = await applyRelease(fx, c, await planRollback(fx, c, version));
       out.out(

@@ -1,8 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { renderJsonSchema } from '../config/json-schema.js';
-import { renderReference } from '../config/reference.js';
 import { type CliContext, examples } from './context.js';
 
 export function registerSchema(program: Command, ctx: CliContext): void {
@@ -19,7 +17,9 @@ export function registerSchema(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (opts: { markdown?: boolean; output?: string }) => {
-      const text = opts.markdown ? renderReference() : renderJsonSchema();
+      const text = opts.markdown
+        ? (await import('../config/reference.js')).renderReference()
+        : (await import('../config/json-schema.js')).renderJsonSchema();
       if (opts.output) await writeFile(resolve(ctx.io.cwd, opts.output), text);
       else ctx.io.stdout(text);
     });

@@ -1,20 +1,9 @@
-import { password } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { environmentDomain, serversOf } from '../config/environment.js';
 import { CrvsError, NotFoundError, UsageError } from '../errors.js';
 import { renderTable } from '../report/table.js';
 import type { SecretDef } from '../secrets/catalogue.js';
-import { totpSecretName } from '../secrets/catalogue.js';
-import {
-  initSecrets,
-  openStore,
-  reencrypt,
-  rotateSecret,
-  type SecretsContext,
-  secretRows,
-  setSecret,
-} from '../secrets/manage.js';
-import { otpauthUri } from '../secrets/totp.js';
+import type { SecretsContext } from '../secrets/manage.js';
 import { type CliContext, examples } from './context.js';
 import { specContext } from './environment.js';
 import { SPEC_FLAG, SPEC_HELP } from './spec-option.js';
@@ -61,12 +50,14 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
   )
     .option('--json', 'print the result as JSON')
     .action(async (environment: string, o: Flags) => {
+      const { initSecrets, openStore } = await import('../secrets/manage.js');
       const out = ctx.output({ json: o.json ?? false });
       const c = await context(environment, o);
       const ask = async (def: SecretDef) => {
         const fromEnv = ctx.io.env[`CRVS_SECRET_${def.name}`];
         if (fromEnv) return fromEnv;
         if (!ctx.io.interactive) return undefined;
+        const { password } = await import('@inquirer/prompts');
         const v = await password({
           message: `${def.name} (${def.description})${def.optional ? ', empty to skip' : ''}:`,
           mask: '*',
@@ -84,6 +75,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
   sub('list', 'Names, when each was set and a fingerprint; never values.')
     .option('--json', 'print as JSON')
     .action(async (environment: string, o: Flags) => {
+      const { openStore, secretRows } = await import('../secrets/manage.js');
       const out = ctx.output({ json: o.json ?? false });
       const c = await context(environment, o);
       const rows = secretRows(c, await openStore(c).load(c.identity));
@@ -100,6 +92,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
   sub('check', 'Every secret the stack needs is present and well-formed (exit 1 otherwise).')
     .option('--json', 'print as JSON')
     .action(async (environment: string, o: Flags) => {
+      const { openStore, secretRows } = await import('../secrets/manage.js');
       const out = ctx.output({ json: o.json ?? false });
       const c = await context(environment, o);
       const bad = secretRows(c, await openStore(c).load(c.identity)).filter(
@@ -131,6 +124,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
   sub('get', 'Print one secret value to stdout (and nowhere else).')
     .argument('<name>', 'secret name')
     .action(async (environment: string, name: string, o: Flags) => {
+      const { openStore } = await import('../secrets/manage.js');
       const c = await context(environment, o);
       const s = (await openStore(c).load(c.identity)).get(name);
       if (!s) throw new NotFoundError('secret', name, environment, `crvs secrets list ${environment}`);
@@ -141,6 +135,9 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
     .argument('<admin>', 'admin name from crvs.yaml')
     .option('--qr', 'draw a QR code on the terminal (needs qrencode: apt-get install qrencode)')
     .action(async (environment: string, admin: string, o: Flags & { qr?: boolean }) => {
+      const { openStore } = await import('../secrets/manage.js');
+      const { totpSecretName } = await import('../secrets/catalogue.js');
+      const { otpauthUri } = await import('../secrets/totp.js');
       const c = await context(environment, o);
       if (!c.spec.admins.some((a) => a.name === admin && a.state === 'present'))
         throw new NotFoundError('admin', admin, 'the spec', 'present admins can be enrolled');
@@ -169,9 +166,10 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
   sub('set', 'Set a value from stdin (or a hidden prompt on a terminal); never from the command line.')
     .argument('<name>', 'secret name')
     .action(async (environment: string, name: string, o: Flags) => {
+      const { setSecret } = await import('../secrets/manage.js');
       const c = await context(environment, o);
       const value = ctx.io.interactive
-        ? await password({ message: `${name}:`, mask: '*' })
+        ? await (await import('@inquirer/prompts')).password({ message: `${name}:`, mask: '*' })
         : (await (ctx.io.readStdin?.() ?? Promise.resolve(''))).replace(/\r?\n$/, '');
       if (!value) throw new UsageError(`no value for ${name} on stdin`);
       await setSecret(c, name, value);
@@ -181,6 +179,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
   sub('rotate', 'Generate a new value for a generated secret and say which services to redeploy.')
     .argument('<name>', 'secret name')
     .action(async (environment: string, name: string, o: Flags) => {
+      const { rotateSecret } = await import('../secrets/manage.js');
       const consumers = await rotateSecret(await context(environment, o), name);
       ctx
         .output()
@@ -193,6 +192,7 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
     'reencrypt',
     "Encrypt the store again to the spec's current admins and CI key (after adding or removing one).",
   ).action(async (environment: string, o: Flags) => {
+    const { reencrypt } = await import('../secrets/manage.js');
     const n = await reencrypt(await context(environment, o));
     ctx.output().out(`${environment}: store encrypted to ${n} key(s)`);
   });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { CrvsError, UsageError } from '../errors.js';
-import { runSeed } from '../usecases/seed.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions } from './environment.js';
 
@@ -20,6 +19,7 @@ export function registerSeed(program: Command, ctx: CliContext): void {
     .action(async (environment: string, o: EnvironmentFlags & { force?: boolean }) => {
       if (o.force && environment === 'production')
         throw new UsageError('production is seeded once; --force is refused there');
+      const { runSeed } = await import('../usecases/seed.js');
       const { c, fx, out } = await environmentContext(ctx, environment, o);
       const r = await runSeed(fx, c, { force: Boolean(o.force), reset: false });
       if (r.outcome === 'refused')

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { lockCore, renderStack } from '../usecases/stack.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentContext, environmentOptions, specContext } from './environment.js';
 
@@ -25,6 +24,7 @@ export function registerStack(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (environment: string, o: EnvironmentFlags & { version?: string }) => {
+      const { renderStack } = await import('../usecases/stack.js');
       const { c, fx, out } = await environmentContext(ctx, environment, o);
       const r = await renderStack(fx, c, o.version);
       if (!r.bound) out.err(`${environment} has no secrets store yet: secrets are named by key only`);
@@ -48,6 +48,7 @@ export function registerStack(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (o: EnvironmentFlags & { version?: string; update?: boolean }) => {
+      const { lockCore } = await import('../usecases/stack.js');
       const { s, out } = await specContext(ctx, o);
       const r = await lockCore(s, o.version ?? s.spec.stack.version, { update: o.update ?? false });
       out.out(

@@ -6,6 +6,15 @@ import { UsageError } from '../errors.js';
 /** Flags accepted before a command name; any other option ends the walk (its value could look like a word). */
 const GLOBAL_FLAGS = new Set(['--verbose', '--no-color', '--help', '-h', '--version', '-V']);
 
+/** The word of argv in the place of a command (after global flags only), if any: `deploy` in `--verbose deploy qa`. */
+export function commandWord(argv: string[]): string | undefined {
+  for (const word of argv) {
+    if (!word.startsWith('-')) return word;
+    if (!GLOBAL_FLAGS.has(word)) return undefined;
+  }
+  return undefined;
+}
+
 /** Edit distance with adjacent transpositions (`plna` is one edit from `plan`), for "did you mean". */
 function distance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>

@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { formatProblem, loadSpec } from '../config/load.js';
 import { paint } from '../report/output.js';
 import { type CliContext, examples } from './context.js';
 import { specPath } from './spec-option.js';
@@ -21,6 +20,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (file: string | undefined, opts: { json?: boolean }) => {
+      const { formatProblem, loadSpec } = await import('../config/load.js');
       const out = ctx.output({ json: opts.json ?? false });
       const path = specPath(ctx.io, file);
       const shown = relative(ctx.io.cwd, path) || path;

@@ -30,8 +30,7 @@ export interface Change {
   action: Action;
 }
 
-/** The secret CI uses to open the store and to log in to the servers as the automation user. */
-export const CI_KEY_SECRET = 'CRVS_CI_KEY';
+export { CI_KEY_SECRET } from './ci-key.js';
 
 export interface SyncRecord {
   version: 1;

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { doc } from './doc.js';
 
-export const PHASES = ['poc', 'pilot', 'national'] as const;
-export type Phase = (typeof PHASES)[number];
+export { PHASES, type Phase } from '../phases.js';
 
 export const sizingFields = {
   population: doc(
