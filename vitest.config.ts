@@ -1,9 +1,41 @@
+import { basename } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+// Lab files in a fixed order: the lab's own checks, then first provisioning of delivered servers (which the
+// files after it share, see ensureProvisioned in test/integration/helpers/lab.ts), then what needs a
+// provisioned lab. A file not listed runs last.
+const INTEGRATION_ORDER = [
+  'cli-binary.test.ts',
+  'secrets.test.ts',
+  'github-sync.test.ts',
+  'lab.test.ts',
+  'provision.test.ts',
+  'deploy.test.ts',
+  'opencrvs-preset.test.ts',
+  'demo.test.ts',
+];
+
+class LabOrder extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      if (f.project.name !== 'integration') return -1;
+      const i = INTEGRATION_ORDER.indexOf(basename(f.moduleId));
+      return i < 0 ? INTEGRATION_ORDER.length : i;
+    };
+    return sorted
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+      .map(({ f }) => f);
+  }
+}
 
 // Two projects: `unit` is pure and fast (no network, no processes beyond node itself);
 // `integration` drives real servers in the lab and runs one file at a time.
 export default defineConfig({
   test: {
+    sequence: { sequencer: LabOrder },
     projects: [
       {
         test: {

@@ -2,6 +2,8 @@
 # The whole test suite, from a fresh clone: set up the host, install, build, lint, unit then lab integration tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SUITE_STARTED=$(date +%s)
+export SUITE_STARTED
 bash scripts/setup-host.sh
 npm ci --no-audit --no-fund --loglevel=error
 npm run build
@@ -16,5 +18,8 @@ if [ "${CI:-}" = true ]; then
   # with a key this clone does not have, perhaps provisioned since): start from no lab at all.
   node bin/crvs.js lab down
 fi
-npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json"
-node scripts/test-summary.mjs "$results/unit.json" "$results/integration.json"
+status=0
+npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/integration.json" \
+  || status=$?
+node scripts/test-summary.mjs "$results/unit.json" "$results/integration.json" || status=$?
+exit "$status"

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bin, crvsBin, ensureDefaultLab, type LabInfo, root } from './helpers/lab.js';
+import { bin, crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo, root } from './helpers/lab.js';
 import { call, record, startLoad } from './helpers/load.js';
 
 // The demo stack on the lab: deploy, seed, read back, a rolling release under load, an automatic rollback, and
@@ -38,7 +38,7 @@ async function until(what: string, check: () => Promise<boolean>, seconds = 180)
 
 beforeAll(() => {
   lab = ensureDefaultLab();
-  must('provision', 'qa', 'production');
+  ensureProvisioned(lab, ['qa', 'production'], env());
   for (const e of ['qa', 'production']) must('secrets', 'init', e);
   for (const e of ['qa', 'production']) must('deploy', e, '--version', 'v1');
   // A clean, seeded qa whatever ran before; production is seeded once.

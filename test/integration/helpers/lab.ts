@@ -1,6 +1,7 @@
 // Shared by integration tests: the default lab (built once, reused by every file) and ssh into it.
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LAB_NAME, LAB_LABEL } from '../../../src/lab/topology.js';
 import { packagePath } from '../../../src/paths.js';
@@ -89,4 +90,59 @@ export const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'u
 export function unbanAll(servers: Pick<LabInfo['servers'][number], 'container'>[]): void {
   for (const s of servers)
     spawnSync('docker', ['exec', s.container, 'sh', '-c', 'fail2ban-client unban --all 2>/dev/null || true']);
+}
+
+/**
+ * The lab is provisioned once per test run and shared: what this run's provisioning covered is recorded beside
+ * the lab's state, keyed by the servers' container ids, the spec and the Ansible roles. A recreated server,
+ * an edited spec or role, or an environment not covered yet means provisioning again.
+ */
+const provisionedFile = join(defaultLabDir, 'provisioned.json');
+
+function provisioningKey(lab: LabInfo): string {
+  const h = createHash('sha256');
+  for (const s of [...lab.servers].sort((a, b) => a.name.localeCompare(b.name))) {
+    const id = spawnSync('docker', ['inspect', '--format', '{{.Id}}', s.container], { encoding: 'utf8' });
+    h.update(`${s.name}=${id.stdout.trim()}\n`);
+  }
+  h.update(readFileSync(lab.spec));
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (!e.name.endsWith('.pyc')) h.update(`${path}\n`).update(readFileSync(path));
+    }
+  };
+  walk(packagePath('ansible'));
+  return h.digest('hex');
+}
+
+function provisionedEnvironments(lab: LabInfo): string[] {
+  if (!existsSync(provisionedFile)) return [];
+  const recorded = readJson<{ key: string; environments: string[] }>(provisionedFile);
+  return recorded.key === provisioningKey(lab) ? recorded.environments : [];
+}
+
+/** Records that these environments of the lab were provisioned by this run (after a successful provision). */
+export function recordProvisioned(lab: LabInfo, environments: string[]): void {
+  const all = [...new Set([...provisionedEnvironments(lab), ...environments])];
+  writeFileSync(provisionedFile, `${JSON.stringify({ key: provisioningKey(lab), environments: all })}\n`);
+}
+
+/** Forgets environments provisioned from another spec than the lab's (the next file provisions them again). */
+export function forgetProvisioned(lab: LabInfo, environments: string[]): void {
+  const left = provisionedEnvironments(lab).filter((e) => !environments.includes(e));
+  rmSync(provisionedFile, { force: true });
+  if (left.length) recordProvisioned(lab, left);
+}
+
+/** Provisions the environments that this lab, as it is, has not been provisioned for yet. */
+export function ensureProvisioned(lab: LabInfo, environments: string[], env: NodeJS.ProcessEnv): void {
+  const done = provisionedEnvironments(lab);
+  const missing = environments.filter((e) => !done.includes(e));
+  if (!missing.length) return;
+  const r = crvsBin(['provision', ...missing, '--spec', lab.spec], { env });
+  if (r.status !== 0)
+    throw new Error(`crvs provision ${missing.join(' ')} failed:\n${r.stderr.slice(-4000)}`);
+  recordProvisioned(lab, missing);
 }
