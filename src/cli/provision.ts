@@ -24,9 +24,10 @@ export function registerProvision(program: Command, ctx: CliContext): void {
       .description(
         'Harden and cluster the servers of environments with the shipped Ansible playbooks, in one run, servers in parallel.',
       )
-      .argument('<environment...>', 'production, staging, qa, development, backup or jump (several allowed)'),
+      .argument('[environment...]', 'production, staging, qa, development, backup or jump (several allowed)'),
     'connects with it',
   )
+    .option('--all', 'every environment the spec has, in one run')
     .option('--check', 'show what would change on servers already provisioned, change nothing')
     .option('--tags <tags>', 'only run tasks with these Ansible tags (comma-separated)')
     .option('--json', 'print the per-host summary as JSON')
@@ -35,55 +36,61 @@ export function registerProvision(program: Command, ctx: CliContext): void {
       examples(
         ['crvs provision qa', 'provision the qa server'],
         ['crvs provision production --check', 'what would change on production'],
+        ['crvs provision --all --check', 'drift of every environment, in one run'],
         [
           'crvs provision production staging backup jump --spec .crvs/lab/crvs.yaml --identity .crvs/lab/id_ed25519',
           'the lab',
         ],
       ),
     )
-    .action(async (environments: string[], o: EnvironmentFlags & { check?: boolean; tags?: string }) => {
-      const { provision } = await import('../usecases/provision.js');
-      const { s, fx, out } = await specContext(ctx, o);
-      out.err(paint(out, 'bold', `provisioning ${environments.join(', ')}${o.check ? ' (check mode)' : ''}`));
-      const results = await provision(fx, s, {
-        environments,
-        ...(o.check ? { check: true } : {}),
-        ...(o.tags ? { tags: o.tags.split(',') } : {}),
-      });
-      for (const r of results) {
-        const environment = r.environment;
-        if (r.enrolled.length && o.check)
-          out.err(
-            `check mode: a TOTP secret would be enrolled for ${r.enrolled.join(', ')} on ${environment}.`,
-          );
-        else if (r.enrolled.length)
-          out.err(
-            `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin scans their own code once with ` +
-              `\`crvs secrets totp ${environment} <admin> --qr\` (or reads the otpauth URI without --qr).`,
-          );
-        if (!o.json) {
-          out.out(renderTable(['HOST', 'OK', 'CHANGED', 'FAILED', 'SKIPPED'], summaryRows(r.stats)));
-          const seconds = Math.round(r.ms / 1000);
-          out.out(
-            o.check
-              ? `${environment}: checked in ${seconds} s, ${changes(r.stats)} change(s) would be made, nothing was changed\n`
-              : `${environment}: provisioned in ${seconds} s\n`,
-          );
-        }
-      }
-      if (o.json)
-        out.out(
-          JSON.stringify(
-            results.map(({ environment, stats, connectedAs, ms }) => ({
-              environment,
-              ...(o.check ? { check: true } : {}),
-              stats,
-              connectedAs,
-              ms,
-            })),
-            null,
-            2,
-          ),
+    .action(
+      async (named: string[], o: EnvironmentFlags & { all?: boolean; check?: boolean; tags?: string }) => {
+        const { environmentsToProvision, provision } = await import('../usecases/provision.js');
+        const { s, fx, out } = await specContext(ctx, o);
+        const environments = environmentsToProvision(s.spec, named, o.all === true);
+        out.err(
+          paint(out, 'bold', `provisioning ${environments.join(', ')}${o.check ? ' (check mode)' : ''}`),
         );
-    });
+        const results = await provision(fx, s, {
+          environments,
+          ...(o.check ? { check: true } : {}),
+          ...(o.tags ? { tags: o.tags.split(',') } : {}),
+        });
+        for (const r of results) {
+          const environment = r.environment;
+          if (r.enrolled.length && o.check)
+            out.err(
+              `check mode: a TOTP secret would be enrolled for ${r.enrolled.join(', ')} on ${environment}.`,
+            );
+          else if (r.enrolled.length)
+            out.err(
+              `TOTP enrolled for ${r.enrolled.join(', ')} on ${environment}: each admin scans their own code once with ` +
+                `\`crvs secrets totp ${environment} <admin> --qr\` (or reads the otpauth URI without --qr).`,
+            );
+          if (!o.json) {
+            out.out(renderTable(['HOST', 'OK', 'CHANGED', 'FAILED', 'SKIPPED'], summaryRows(r.stats)));
+            const seconds = Math.round(r.ms / 1000);
+            out.out(
+              o.check
+                ? `${environment}: checked in ${seconds} s, ${changes(r.stats)} change(s) would be made, nothing was changed\n`
+                : `${environment}: provisioned in ${seconds} s\n`,
+            );
+          }
+        }
+        if (o.json)
+          out.out(
+            JSON.stringify(
+              results.map(({ environment, stats, connectedAs, ms }) => ({
+                environment,
+                ...(o.check ? { check: true } : {}),
+                stats,
+                connectedAs,
+                ms,
+              })),
+              null,
+              2,
+            ),
+          );
+      },
+    );
 }

@@ -5,9 +5,17 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { AUTOMATION_USER, JUMP_USER, proxyJump, serversOf, specPaths } from '../config/environment.js';
+import {
+  AUTOMATION_USER,
+  ENVIRONMENTS,
+  JUMP_USER,
+  proxyJump,
+  serversOf,
+  specPaths,
+} from '../config/environment.js';
 import { presentAdmins } from '../config/rules.js';
-import { CrvsError } from '../errors.js';
+import type { Spec } from '../config/schema.js';
+import { CrvsError, UsageError } from '../errors.js';
 import {
   type AnsibleEvent,
   describeEvent,
@@ -54,6 +62,18 @@ async function ciKeys(specFile: string): Promise<string[]> {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+) /.test(l));
+}
+
+/**
+ * The environments a provisioning run covers: those named, or with `all` every environment the spec has, in
+ * the spec model's order (production first, the backup and jump hosts last).
+ */
+export function environmentsToProvision(spec: Spec, named: string[], all: boolean): string[] {
+  if (all && named.length)
+    throw new UsageError(`name environments or give --all, not both (named: ${named.join(', ')})`);
+  if (!all && !named.length)
+    throw new UsageError('name the environments to provision, or give --all for every one in the spec');
+  return all ? ENVIRONMENTS.filter((e) => spec.environments[e] !== undefined) : named;
 }
 
 export interface ProvisionOptions {
