@@ -16,6 +16,16 @@ export const env = {
 
 /** Runs crvs (with the lab spec, except for `lab` itself); returns the seconds it took. Throws on failure. */
 export function crvs(...args) {
+  return crvsRun(...args).seconds;
+}
+
+/** Runs crvs as `crvs` does, with `--json`; returns the seconds it took and its parsed output. */
+export function crvsJson(...args) {
+  const r = crvsRun(...args, '--json');
+  return { seconds: r.seconds, json: JSON.parse(r.stdout) };
+}
+
+function crvsRun(...args) {
   const withSpec = args[0] === 'lab' ? args : [...args, '--spec', spec];
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [join(root, 'bin', 'crvs.js'), ...withSpec], {
@@ -24,5 +34,8 @@ export function crvs(...args) {
     env,
   });
   if (r.status !== 0) throw new Error(`crvs ${args.join(' ')} failed:\n${r.stderr}`);
-  return Math.round((Number(process.hrtime.bigint() - started) / 1e9) * 10) / 10;
+  return {
+    seconds: Math.round((Number(process.hrtime.bigint() - started) / 1e9) * 10) / 10,
+    stdout: r.stdout,
+  };
 }
