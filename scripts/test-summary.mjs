@@ -17,8 +17,16 @@ for (const file of process.argv.slice(2)) {
   passed += report.numPassedTests ?? 0;
   failed += report.numFailedTests ?? 0;
   if (!basename(file).startsWith('integration')) continue;
-  const rows = (report.testResults ?? [])
-    .map((r) => ({ name: basename(r.name), ms: (r.endTime ?? 0) - (r.startTime ?? 0) }))
+  // The files run one after another: a file's time is from the previous file's end to its own, so it includes
+  // its hooks (a file's own startTime is taken after its beforeAll).
+  let previous = report.startTime ?? 0;
+  const rows = [...(report.testResults ?? [])]
+    .sort((a, b) => (a.endTime ?? 0) - (b.endTime ?? 0))
+    .map((r) => {
+      const row = { name: basename(r.name), ms: (r.endTime ?? 0) - previous };
+      previous = r.endTime ?? previous;
+      return row;
+    })
     .sort((a, b) => b.ms - a.ms);
   console.log('integration files, slowest first:');
   for (const r of rows) console.log(`  ${r.name.padEnd(32)} ${minutes(r.ms).padStart(10)}`);
