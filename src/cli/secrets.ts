@@ -184,7 +184,9 @@ export function registerSecrets(program: Command, ctx: CliContext): void {
       ctx
         .output()
         .out(
-          `${environment}: ${name} rotated; redeploy to apply (services: ${consumers.join(', ')}): crvs deploy ${environment}`,
+          consumers.includes('backup')
+            ? `${environment}: ${name} rotated; provision to apply (the backup server authorizes the new key): crvs provision ${environment} backup`
+            : `${environment}: ${name} rotated; redeploy to apply (services: ${consumers.join(', ')}): crvs deploy ${environment}`,
         );
     });
 

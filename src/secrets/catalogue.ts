@@ -1,5 +1,12 @@
 // Every secret an environment needs, derived from the spec: what the stack preset consumes (generated), what
 // only the country can supply (asked), and per-admin TOTP secrets (generated at provisioning).
+import {
+  BACKUP_PRUNE_SSH_KEY,
+  BACKUP_SSH_KEY,
+  backupEnds,
+  keyHolders,
+  RESTORE_SSH_KEY,
+} from '../backup/wiring.js';
 import type { Spec } from '../config/schema.js';
 import { KEY_READERS } from '../deploy/opencrvs/services.js';
 import type { Generator } from './generate.js';
@@ -182,7 +189,31 @@ export function catalogue(spec: Spec, environment?: string): SecretDef[] {
     return fromSpec(spec).filter((d) => d.consumers.includes('alerts'));
   const preset = spec.stack.preset === 'demo' ? DEMO : OPENCRVS;
   const names = new Set(preset.map((d) => d.name));
-  return [...preset, ...fromSpec(spec).filter((d) => !names.has(d.name))];
+  return [
+    ...preset,
+    ...fromSpec(spec).filter((d) => !names.has(d.name)),
+    ...(environment ? backupKeys(spec, environment) : []),
+  ];
+}
+
+const KEY_DESCRIPTIONS: Record<string, string> = {
+  [BACKUP_SSH_KEY]: 'SSH key of the backup runner (append-only on the backup server)',
+  [BACKUP_PRUNE_SSH_KEY]: 'SSH key that may prune the backup repository (crvs backup prune, recovery)',
+  [RESTORE_SSH_KEY]: "SSH key of staging's restore drill (append-only on the backup server)",
+};
+
+/** The backup SSH keys an environment's store holds: production's two, staging's one (src/backup/wiring.ts). */
+function backupKeys(spec: Spec, environment: string): SecretDef[] {
+  const ends = backupEnds(spec);
+  if (!ends) return [];
+  return keyHolders(ends)
+    .filter((k) => k.environment === environment)
+    .map((k) => ({
+      name: k.secret,
+      description: KEY_DESCRIPTIONS[k.secret] ?? k.secret,
+      generator: { kind: 'ssh-ed25519', comment: k.comment },
+      consumers: ['backup'],
+    }));
 }
 
 export const totpSecretName = (admin: string) => `TOTP_${admin.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;

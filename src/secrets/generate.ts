@@ -1,12 +1,14 @@
 // Secret values from the operating system's CSPRNG (node:crypto), shaped for the consumer that reads them.
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
+import { generateSshKey, wellFormedSshKey } from './ssh-key.js';
 
 export type Generator =
   | { kind: 'alnum'; length: number }
   | { kind: 'hex'; bytes: number }
   | { kind: 'base64url'; bytes: number }
   | { kind: 'base32'; bytes: number }
-  | { kind: 'rsa-private-key'; bits: 2048 | 4096 };
+  | { kind: 'rsa-private-key'; bits: 2048 | 4096 }
+  | { kind: 'ssh-ed25519'; comment: string };
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -51,6 +53,8 @@ export function generate(g: Generator): string {
         privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
         publicKeyEncoding: { type: 'spki', format: 'pem' },
       }).privateKey;
+    case 'ssh-ed25519':
+      return generateSshKey(g.comment);
   }
 }
 
@@ -70,5 +74,7 @@ export function wellFormed(g: Generator, value: string): boolean {
         value.startsWith('-----BEGIN PRIVATE KEY-----') &&
         value.trimEnd().endsWith('-----END PRIVATE KEY-----')
       );
+    case 'ssh-ed25519':
+      return wellFormedSshKey(value);
   }
 }

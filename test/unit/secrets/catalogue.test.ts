@@ -8,7 +8,10 @@ describe('the secrets an environment needs', () => {
     const names = (env?: string) => catalogue(lab, env).map((d) => d.name);
     expect(names('backup')).toEqual(['SMTP_USERNAME', 'SMTP_PASSWORD', 'ALERT_WEBHOOK_URL']);
     expect(names('jump')).toEqual(names('backup'));
-    expect(names('production')).toEqual(names());
+    // Production's store also holds the backup runner's key and the prune key; staging's the drill's key.
+    expect(names('production')).toEqual([...names(), 'BACKUP_SSH_KEY', 'BACKUP_PRUNE_SSH_KEY']);
+    expect(names('staging')).toEqual([...names(), 'RESTORE_SSH_KEY']);
+    expect(names('qa')).toEqual(names());
     expect(names('production')).toEqual(
       expect.arrayContaining(['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'ALERT_WEBHOOK_URL']),
     );
@@ -19,6 +22,16 @@ describe('the secrets an environment needs', () => {
     expect(defs.map((d) => [d.name, d.generator, d.optional])).toEqual([
       ['SMTP_USERNAME', undefined, true],
       ['SMTP_PASSWORD', undefined, true],
+    ]);
+  });
+
+  it('generates the backup keys as OpenSSH Ed25519 keys named after the end that uses them', () => {
+    const defs = catalogue(spec('examples/lab/crvs.yaml'), 'production').filter((d) =>
+      d.name.endsWith('_SSH_KEY'),
+    );
+    expect(defs.map((d) => [d.name, d.generator])).toEqual([
+      ['BACKUP_SSH_KEY', { kind: 'ssh-ed25519', comment: 'crvs-backup@prod-2' }],
+      ['BACKUP_PRUNE_SSH_KEY', { kind: 'ssh-ed25519', comment: 'crvs-prune@production' }],
     ]);
   });
 });
