@@ -68,6 +68,11 @@ export function managerServer(spec: Spec, name: string): ServerSpec {
   return server;
 }
 
+/** The server that holds the data stores: the one labelled `data: "true"`, else the only (or manager) server. */
+export function dataServer(spec: Spec, name: string): ServerSpec {
+  return serversOf(spec, name).find((s) => s.labels.data === 'true') ?? managerServer(spec, name);
+}
+
 /** The host name an environment's ingress answers on: the domain for production, <env>.<domain> elsewhere. */
 export function environmentDomain(domain: string, environment: string): string {
   return environment === 'production' ? domain : `${environment}.${domain}`;

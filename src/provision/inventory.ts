@@ -57,7 +57,16 @@ export const environmentGroup = (environment: string) => `env_${environment}`;
  * (`env_<name>`), each server also in the group of its kind (application, backup, jump) that the playbook's plays
  * target, with its own host variables.
  */
-export function mergeInventories(parts: { environment: string; inventory: Inventory }[]): object {
+export interface MergedInventory {
+  all: {
+    children: Record<
+      string,
+      { vars?: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> }
+    >;
+  };
+}
+
+export function mergeInventories(parts: { environment: string; inventory: Inventory }[]): MergedInventory {
   const children: Record<
     string,
     { vars?: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> }

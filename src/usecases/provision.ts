@@ -37,6 +37,7 @@ import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
 import { recipients, SecretStore } from '../secrets/store.js';
+import { backupWiring } from './backup-wiring.js';
 import type { Effects, SpecContext } from './context.js';
 
 export interface ProvisionResult {
@@ -126,16 +127,24 @@ async function provisionBatch(
   const key = await publicKey(fx.exec, sc.identity);
   const automationKeys = [key, ...(await ciKeys(sc.specFile)).filter((k) => k !== key)];
   const prepared = await Promise.all(environments.map((e) => prepare(fx, sc, e, automationKeys, o)));
+  // After prepare: it may have saved a store (TOTP enrolment) that the wiring reads and may save again.
+  const backups = await backupWiring(fx, sc, environments, o.check ?? false);
+  for (const note of backups?.notes ?? []) fx.progress(`backups: ${note}`);
+  const inventory = mergeInventories(
+    prepared.map((p) => withBackupVars(p, backups?.vars[p.environment], backups?.sshSources)),
+  );
+  for (const [group, hosts] of Object.entries(backups?.groups ?? {}))
+    inventory.all.children[group] = { hosts };
   const dir = await mkdtemp(join(tmpdir(), 'crvs-provision-'));
   try {
     await chmod(dir, 0o700);
-    await writeFile(join(dir, 'inventory.yml'), stringify(mergeInventories(prepared)), { mode: 0o600 });
+    await writeFile(join(dir, 'inventory.yml'), stringify(inventory), { mode: 0o600 });
     // Secret values per environment, in Ansible's group_vars beside the inventory: 0600, removed after the run.
     await mkdir(join(dir, 'group_vars'), { mode: 0o700 });
     for (const p of prepared)
       await writeFile(
         join(dir, 'group_vars', `${environmentGroup(p.environment)}.json`),
-        JSON.stringify(p.vars),
+        JSON.stringify({ ...p.vars, ...backups?.secretVars[p.environment] }),
         {
           mode: 0o600,
         },
@@ -176,6 +185,21 @@ async function provisionBatch(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** An environment's inventory with its part of the backup wiring; the backup server also opens SSH to the ends. */
+function withBackupVars(
+  p: Prepared,
+  vars: Record<string, unknown> | undefined,
+  sshSources: string[] | undefined,
+): Prepared {
+  if (!vars) return p;
+  const all = { ...p.inventory.all.vars, ...vars };
+  if (p.environment === 'backup' && sshSources) {
+    const sources = all.crvs_ssh_allowed_sources as string[];
+    all.crvs_ssh_allowed_sources = [...sources, ...sshSources.filter((a) => !sources.includes(a))];
+  }
+  return { ...p, inventory: { all: { ...p.inventory.all, vars: all } } };
 }
 
 async function prepare(

@@ -1,0 +1,184 @@
+// Who takes part in backups and what each end is told, as data for the provisioning run: production's data node
+// (the backup runner), staging's data node (the daily restore drill) and the backup server (one repository,
+// restricted keys, its own watch). The SSH keys of the two ends live in the environments' encrypted stores, so
+// the backup server's authorized_keys can be written without the ends being in the same run. Pure.
+import { dataServer, serversOf } from '../config/environment.js';
+import { staleAfterMinutes } from '../config/freshness.js';
+import { onCalendar, parseCron } from '../config/schedule.js';
+import type { Spec } from '../config/schema.js';
+import { repositoryUrl } from './borg.js';
+import { backupPlan, renderBackupPlan } from './plan.js';
+import { renderRestorePlan, restorePlan } from './restore-plan.js';
+
+/** Production's key: append-only, its own repository. */
+export const BACKUP_SSH_KEY = 'BACKUP_SSH_KEY';
+/** Staging's key: append-only, production's repository (reads it; cannot destroy history). */
+export const RESTORE_SSH_KEY = 'RESTORE_SSH_KEY';
+/** Full access to production's repository: used only by `crvs backup prune` and for disaster recovery. */
+export const BACKUP_PRUNE_SSH_KEY = 'BACKUP_PRUNE_SSH_KEY';
+export const PASSPHRASE = 'BACKUP_ENCRYPTION_PASSPHRASE';
+
+export const BORG_USER = 'borg';
+export const BORG_ROOT = '/srv/borg';
+export const BACKUP_CLIENT_DIR = '/etc/crvs/backup';
+export const RESTORE_CLIENT_DIR = '/etc/crvs/restore';
+
+interface End {
+  environment: string;
+  server: string;
+  address: string;
+  port: number;
+}
+
+export interface BackupEnds {
+  source: End;
+  target: End;
+  /** Absent when staging is not defined, has no restore, has it turned off, or the preset has no drill yet. */
+  restore?: End & { schedule: string };
+  repository: string;
+}
+
+function end(spec: Spec, environment: string, data: boolean): End {
+  const s = data ? dataServer(spec, environment) : serversOf(spec, environment)[0];
+  if (!s) throw new Error(`${environment} has no server`);
+  return { environment, server: s.name, address: s.address, port: s.sshPort };
+}
+
+/** The three ends, or undefined when the spec keeps no backups (no `backups`, or no backup environment). */
+export function backupEnds(spec: Spec): BackupEnds | undefined {
+  const b = spec.backups;
+  if (!b || !spec.environments[b.target] || !spec.environments[b.source]) return undefined;
+  const source = end(spec, b.source, true);
+  const target = end(spec, b.target, false);
+  const r = spec.environments.staging?.restore;
+  const restore =
+    r?.enabled && r.source === b.source && spec.stack.preset === 'demo'
+      ? { ...end(spec, 'staging', true), schedule: r.schedule }
+      : undefined;
+  const repository = repositoryUrl({
+    user: BORG_USER,
+    host: target.address,
+    port: target.port,
+    root: BORG_ROOT,
+    client: b.source,
+  });
+  return { source, target, ...(restore ? { restore } : {}), repository };
+}
+
+/** Environments whose provisioning writes part of the backup wiring. */
+export function backupEnvironments(ends: BackupEnds): string[] {
+  return [
+    ends.source.environment,
+    ends.target.environment,
+    ...(ends.restore ? [ends.restore.environment] : []),
+  ];
+}
+
+/** Which store holds which end's SSH key (the public half goes to the backup server). */
+export function keyHolders(ends: BackupEnds): { environment: string; secret: string; comment: string }[] {
+  return [
+    {
+      environment: ends.source.environment,
+      secret: BACKUP_SSH_KEY,
+      comment: `crvs-backup@${ends.source.server}`,
+    },
+    {
+      environment: ends.source.environment,
+      secret: BACKUP_PRUNE_SSH_KEY,
+      comment: `crvs-prune@${ends.source.environment}`,
+    },
+    ...(ends.restore
+      ? [
+          {
+            environment: ends.restore.environment,
+            secret: RESTORE_SSH_KEY,
+            comment: `crvs-restore@${ends.restore.server}`,
+          },
+        ]
+      : []),
+  ];
+}
+
+const cronOf = (text: string) => {
+  const c = parseCron(text);
+  // crvs validate rejects a bad schedule before any run gets here.
+  if (!c.ok) throw new Error(`invalid schedule ${text}: ${c.error.message}`);
+  return c.cron;
+};
+
+/** The plans hold docker `--format` templates (`{{.Config.Image}}`) that Ansible would try to render: they travel
+ * as base64 of their JSON text and are written decoded, byte for byte. */
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** Public keys of the ends, by secret name. */
+export type PublicKeys = Partial<Record<string, string>>;
+
+/** The backup server: one restricted line per key, the watch, and the addresses that may reach its SSH. */
+export function targetVars(spec: Spec, ends: BackupEnds, keys: PublicKeys): Record<string, unknown> {
+  const source = ends.source.environment;
+  const clients = [
+    { name: source, key: keys[BACKUP_SSH_KEY], append_only: true },
+    ...(ends.restore
+      ? [
+          {
+            name: ends.restore.environment,
+            key: keys[RESTORE_SSH_KEY],
+            append_only: true,
+            repository: source,
+          },
+        ]
+      : []),
+    { name: 'prune', key: keys[BACKUP_PRUNE_SSH_KEY], append_only: false, repository: source },
+  ].filter((c) => c.key);
+  return {
+    crvs_backup_clients: clients,
+    crvs_backup_watch: [
+      { name: source, stale_after_minutes: staleAfterMinutes(cronOf(spec.backups?.schedule ?? '0 0 * * *')) },
+    ],
+    crvs_alerts_quiet_users: [BORG_USER],
+  };
+}
+
+/** Addresses that must reach the backup server's SSH besides the operators' (the two ends). */
+export const clientAddresses = (ends: BackupEnds): string[] => [
+  ends.source.address,
+  ...(ends.restore ? [ends.restore.address] : []),
+];
+
+/** Production's data node: plan, schedule and the pinned host key of the backup server (no secret). */
+export function sourceVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): Record<string, unknown> {
+  return {
+    crvs_backup_client_environment: ends.source.environment,
+    crvs_backup_client_plan_b64: b64(
+      renderBackupPlan(backupPlan(spec, ends.source.environment, ends.repository)),
+    ),
+    crvs_backup_client_on_calendar: onCalendar(cronOf(spec.backups?.schedule ?? '0 0 * * *')),
+    crvs_backup_client_server: ends.target.address,
+    crvs_backup_client_server_port: ends.target.port,
+    crvs_backup_client_server_host_key: hostKeys.join('\n'),
+    crvs_backup_client_dir: BACKUP_CLIENT_DIR,
+  };
+}
+
+/** Staging's data node: the drill's plan and schedule, and the pinned host key (no secret). */
+export function restoreVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): Record<string, unknown> {
+  const r = ends.restore;
+  if (!r) return {};
+  return {
+    crvs_backup_restore_environment: r.environment,
+    crvs_backup_restore_plan_b64: b64(
+      renderRestorePlan(
+        restorePlan({
+          environment: r.environment,
+          source: ends.source.environment,
+          repository: ends.repository,
+          staleAfterMinutes: staleAfterMinutes(cronOf(spec.backups?.schedule ?? '0 0 * * *')),
+        }),
+      ),
+    ),
+    crvs_backup_restore_on_calendar: onCalendar(cronOf(r.schedule)),
+    crvs_backup_restore_server_port: ends.target.port,
+    crvs_backup_restore_server_host_key: hostKeys.join('\n'),
+    crvs_backup_restore_dir: RESTORE_CLIENT_DIR,
+  };
+}

@@ -1,0 +1,169 @@
+// The backup part of a provisioning run: which servers get the backup runner or the restore drill, what the
+// backup server authorizes, and the secret values each end needs. Reads the stores of the environments taking
+// part (generating a missing backup key in the store of an environment this run provisions) and the backup
+// server's host key from the known_hosts file crvs itself trusts.
+
+import {
+  type BackupEnds,
+  backupEnds,
+  backupEnvironments,
+  clientAddresses,
+  keyHolders,
+  PASSPHRASE,
+  type PublicKeys,
+  restoreVars,
+  sourceVars,
+  targetVars,
+} from '../backup/wiring.js';
+import { AUTOMATION_USER, proxyJump, specPaths } from '../config/environment.js';
+import { sshProbe } from '../provision/playbook.js';
+import { generate } from '../secrets/generate.js';
+import { sensitive } from '../secrets/sensitive.js';
+import { sshPublicKey } from '../secrets/ssh-key.js';
+import { recipients, SecretStore, type Secrets } from '../secrets/store.js';
+import type { Effects, SpecContext } from './context.js';
+
+export interface BackupWiring {
+  /** Inventory groups the backup plays target: server name -> {} */
+  groups: Record<string, Record<string, Record<string, never>>>;
+  /** Per environment in the run: plain variables (inventory) and secret ones (0600 group_vars). */
+  vars: Record<string, Record<string, unknown>>;
+  secretVars: Record<string, Record<string, unknown>>;
+  /** Addresses the backup server's firewall must let reach SSH. */
+  sshSources: string[];
+  notes: string[];
+}
+
+/** known_hosts lines of a server from crvs's own known_hosts (hashed or not), as `ssh-keygen -F` finds them. */
+async function hostKeyLines(
+  fx: Effects,
+  knownHosts: string,
+  address: string,
+  port: number,
+): Promise<string[]> {
+  const host = port === 22 ? address : `[${address}]:${port}`;
+  const r = await fx.exec.run({
+    argv: ['ssh-keygen', '-F', host, '-f', knownHosts],
+    allowFailure: true,
+    description: `find the pinned host key of ${host}`,
+  });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+export async function backupWiring(
+  fx: Effects,
+  sc: SpecContext,
+  run: string[],
+  check = false,
+): Promise<BackupWiring | undefined> {
+  const { spec } = sc;
+  const ends = backupEnds(spec);
+  if (!ends || !run.some((e) => backupEnvironments(ends).includes(e))) return undefined;
+  const stores = new Map<string, { store: SecretStore; secrets: Secrets }>();
+  const open = async (environment: string) => {
+    let s = stores.get(environment);
+    if (!s) {
+      const store = new SecretStore(fx.exec, specPaths(sc.specFile).store(environment), environment);
+      s = { store, secrets: await store.load(sc.identity) };
+      stores.set(environment, s);
+    }
+    return s;
+  };
+  const notes: string[] = [];
+  // Keys: generated into the store of an environment this run provisions; read from the others.
+  const keys: PublicKeys = {};
+  const privateKeys: Record<string, string> = {};
+  const changed = new Set<string>();
+  for (const k of keyHolders(ends)) {
+    const { secrets } = await open(k.environment);
+    // A check run changes nothing, the stores included.
+    if (!secrets.has(k.secret) && run.includes(k.environment) && !check) {
+      secrets.set(k.secret, {
+        value: sensitive(generate({ kind: 'ssh-ed25519', comment: k.comment }), k.secret),
+        setAt: fx.now().toISOString(),
+      });
+      changed.add(k.environment);
+    }
+    const value = secrets.get(k.secret)?.value.reveal();
+    if (typeof value !== 'string') {
+      notes.push(
+        `${k.secret} is not in the ${k.environment} store yet: provision ${k.environment} to wire it`,
+      );
+      continue;
+    }
+    keys[k.secret] = sshPublicKey(value);
+    privateKeys[k.secret] = value;
+  }
+  for (const environment of changed) {
+    const s = await open(environment);
+    await s.store.save(s.secrets, await recipients(spec, sc.specFile));
+  }
+
+  const vars: Record<string, Record<string, unknown>> = {};
+  const secretVars: Record<string, Record<string, unknown>> = {};
+  const groups: BackupWiring['groups'] = {};
+  const needsHostKey = run.includes(ends.source.environment) || run.includes(ends.restore?.environment ?? '');
+  const hostKeys = needsHostKey ? await backupServerHostKeys(fx, sc, ends) : [];
+  const passphrase = (await open(ends.source.environment)).secrets.get(PASSPHRASE)?.value.reveal();
+  // Without these an end cannot back up or restore: the run goes on (hardening must not wait for the backup
+  // server) and says loudly what is not wired.
+  const missing = [
+    ...(typeof passphrase === 'string' && passphrase
+      ? []
+      : [
+          `${PASSPHRASE} is not in the ${ends.source.environment} secrets store (crvs secrets init ${ends.source.environment})`,
+        ]),
+    ...(needsHostKey && !hostKeys.length
+      ? [
+          `no host key of the backup server ${ends.target.server} (${ends.target.address}): it did not answer SSH`,
+        ]
+      : []),
+  ];
+  const wire = (environment: string) => {
+    if (!missing.length) return true;
+    notes.push(`${environment}'s part is NOT wired, no backup or restore runs there: ${missing.join('; ')}`);
+    return false;
+  };
+
+  if (run.includes(ends.target.environment)) vars[ends.target.environment] = targetVars(spec, ends, keys);
+  const source = ends.source.environment;
+  if (run.includes(source) && privateKeys.BACKUP_SSH_KEY && wire(source)) {
+    groups.backup_source = { [ends.source.server]: {} };
+    vars[source] = sourceVars(spec, ends, hostKeys);
+    secretVars[source] = {
+      crvs_backup_client_passphrase: passphrase,
+      crvs_backup_client_private_key: privateKeys.BACKUP_SSH_KEY,
+    };
+  }
+  const restore = ends.restore;
+  if (
+    restore &&
+    run.includes(restore.environment) &&
+    privateKeys.RESTORE_SSH_KEY &&
+    wire(restore.environment)
+  ) {
+    groups.restore_target = { [restore.server]: {} };
+    vars[restore.environment] = restoreVars(spec, ends, hostKeys);
+    secretVars[restore.environment] = {
+      crvs_backup_restore_passphrase: passphrase,
+      crvs_backup_restore_private_key: privateKeys.RESTORE_SSH_KEY,
+    };
+  }
+  return { groups, vars, secretVars, sshSources: clientAddresses(ends), notes };
+}
+
+/** The backup server's host key as crvs pinned it; reached once first when crvs has never been there. */
+async function backupServerHostKeys(fx: Effects, sc: SpecContext, ends: BackupEnds): Promise<string[]> {
+  const { address, port } = ends.target;
+  let lines = await hostKeyLines(fx, sc.knownHosts, address, port);
+  if (!lines.length) {
+    // sshProbe accepts a new host key into crvs's known_hosts (never a changed one), as provisioning does.
+    const jump = proxyJump(sc.spec, ends.target.environment);
+    await fx.exec.run(sshProbe(sc.identity, sc.knownHosts, AUTOMATION_USER, address, port, jump));
+    lines = await hostKeyLines(fx, sc.knownHosts, address, port);
+  }
+  return lines;
+}
