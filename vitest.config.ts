@@ -14,6 +14,8 @@ const INTEGRATION_ORDER = [
   'deploy.test.ts',
   'opencrvs-preset.test.ts',
   'demo.test.ts',
+  // After the demo: production and staging run the demo stack, seeded, and the backup wiring is in place.
+  'backup.test.ts',
 ];
 
 class LabOrder extends BaseSequencer {

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   E_SEEDED: 1,
   E_SEED_TIMEOUT: 1,
   E_DEMO: 1,
+  E_BACKUP: 1,
+  E_RESTORE: 1,
   E_LOCK_FETCH: 1,
   // the GitHub API
   E_GITHUB_API: 1,

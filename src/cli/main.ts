@@ -25,6 +25,8 @@ const COMMANDS: { name: string; load: () => Promise<Register> }[] = [
   { name: 'rollback', load: async () => (await import('./rollback.js')).registerRollback },
   { name: 'seed', load: async () => (await import('./seed.js')).registerSeed },
   { name: 'reset', load: async () => (await import('./reset.js')).registerReset },
+  { name: 'backup', load: async () => (await import('./backup.js')).registerBackup },
+  { name: 'restore', load: async () => (await import('./restore.js')).registerRestore },
   { name: 'secrets', load: async () => (await import('./secrets.js')).registerSecrets },
   { name: 'ci', load: async () => (await import('./ci.js')).registerCi },
   { name: 'github', load: async () => (await import('./github.js')).registerGithub },

@@ -31,10 +31,10 @@ describe('help', () => {
   });
 
   it('exits 2 on an unknown command even with --help, at the top level and under lab, printing no help', async () => {
-    const top = await crvs(['backup', '--help']);
+    const top = await crvs(['snapshot', '--help']);
     expect([top.code, top.stdout]).toEqual([2, '']);
     expect(top.stderr).toBe(
-      "error [E_USAGE]: unknown command 'backup'\nhint: crvs --help lists the commands\n",
+      "error [E_USAGE]: unknown command 'snapshot'\nhint: crvs --help lists the commands\n",
     );
     const lab = await crvs(['lab', 'sttus', '--help']);
     expect([lab.code, lab.stdout]).toEqual([2, '']);

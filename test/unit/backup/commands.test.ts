@@ -1,0 +1,333 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseArchiveInfo } from '../../../src/backup/remote.js';
+import { RecordingExecutor } from '../../../src/remote/executor.js';
+import {
+  archives,
+  drills,
+  pruneBackups,
+  restore,
+  runBackup,
+  verifyArchive,
+} from '../../../src/usecases/backup.js';
+import type { SpecContext } from '../../../src/usecases/context.js';
+import { fakeEffects } from '../helpers/context.js';
+import { labExample } from '../helpers/spec.js';
+import { MANIFEST } from './fixtures.js';
+
+const sc: SpecContext = {
+  spec: labExample(),
+  specFile: '/lab/crvs.yaml',
+  identity: '/lab/id',
+  knownHosts: '/lab/known_hosts',
+};
+const SSH_PROD2 =
+  'ssh -i /lab/id -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10 -o UserKnownHostsFile=/lab/known_hosts -o StrictHostKeyChecking=accept-new -p 22 crvs@10.77.0.22';
+const REPO = 'ssh://borg@10.77.0.41/srv/borg/repos/production';
+const transient = (dir: string) => `sudo -n /usr/local/sbin/crvs-borg-env /etc/crvs/${dir}/borg.env`;
+
+// borg 1.2.4's `borg info --json` over two archives, trimmed to the fields crvs reads.
+const INFO = JSON.stringify({
+  archives: [
+    {
+      name: 'production-2027-01-02T00:00:00Z',
+      start: '2027-01-02T00:00:01.123456',
+      stats: { original_size: 70000, compressed_size: 9000, deduplicated_size: 1200, nfiles: 4 },
+    },
+    {
+      name: 'production-2027-01-01T00:00:00Z',
+      start: '2027-01-01T00:00:01.000000',
+      stats: { original_size: 65480, compressed_size: 8000, deduplicated_size: 8000, nfiles: 4 },
+    },
+  ],
+});
+
+describe('crvs backup and crvs restore, as commands on the ends', () => {
+  it("runs a backup through the timer's unit on production's data node and reports the runner's status", async () => {
+    const status = {
+      result: 'ok',
+      archive: 'production-1970-01-01T00:00:00Z',
+      at: '1970-01-01T00:00:05Z',
+      seconds: 5,
+      stats: { original_size: 65480, deduplicated_size: 900 },
+    };
+    const exec = new RecordingExecutor([
+      { match: /cat \/var\/lib/, result: { stdout: JSON.stringify(status) } },
+    ]);
+    const r = await runBackup(fakeEffects(exec), sc, 'production');
+    expect(r).toEqual({
+      environment: 'production',
+      result: 'ok',
+      archive: 'production-1970-01-01T00:00:00Z',
+      seconds: 5,
+      stats: { original_size: 65480, deduplicated_size: 900 },
+    });
+    expect(exec.lines()).toEqual([
+      `${SSH_PROD2} sudo -n systemctl start crvs-backup.service`,
+      `${SSH_PROD2} sudo -n cat /var/lib/crvs/backup/last-run.json`,
+    ]);
+  });
+
+  it("fails with the runner's reason, and refuses a status left by an earlier run", async () => {
+    const failed = {
+      result: 'failed',
+      error: 'the backup server is unreachable over SSH',
+      at: '1970-01-01T00:00:05Z',
+    };
+    const exec = new RecordingExecutor([
+      { match: /systemctl start/, result: { code: 1 } },
+      { match: /cat \/var\/lib/, result: { stdout: JSON.stringify(failed) } },
+    ]);
+    await expect(runBackup(fakeEffects(exec), sc, 'production')).rejects.toThrow(
+      'the backup of production failed: the backup server is unreachable over SSH',
+    );
+    const old = { result: 'ok', archive: 'production-1969-12-31T00:00:00Z', at: '1969-12-31T00:00:05Z' };
+    const stale = new RecordingExecutor([
+      { match: /cat \/var\/lib/, result: { stdout: JSON.stringify(old) } },
+    ]);
+    await expect(runBackup(fakeEffects(stale), sc, 'production')).rejects.toThrow(
+      'the backup unit did not run',
+    );
+    await expect(runBackup(fakeEffects(stale), sc, 'staging')).rejects.toThrow(
+      'staging is not backed up: backups.source is production',
+    );
+  });
+
+  it("lists archives with borg info in a transient unit that reads the timer's environment file", async () => {
+    const exec = new RecordingExecutor([{ match: /borg info/, result: { stdout: INFO } }]);
+    const list = await archives(fakeEffects(exec), sc, 'production');
+    expect(exec.lines()).toEqual([
+      `${SSH_PROD2} ${transient('backup')} borg info --lock-wait 600 --json --glob-archives 'production-*' ${REPO}`,
+    ]);
+    expect(list.map((a) => [a.name, a.time, a.deduplicatedBytes])).toEqual([
+      ['production-2027-01-01T00:00:00Z', '2027-01-01T00:00:01Z', 8000],
+      ['production-2027-01-02T00:00:00Z', '2027-01-02T00:00:01Z', 1200],
+    ]);
+    expect(parseArchiveInfo('{"archives": []}')).toEqual([]);
+    const none = new RecordingExecutor([
+      { match: /borg info/, result: { code: 2, stderr: `Repository ${REPO} does not exist.` } },
+    ]);
+    expect(await archives(fakeEffects(none), sc, 'production')).toEqual([]);
+    const wrong = new RecordingExecutor([
+      {
+        match: /borg info/,
+        result: {
+          code: 2,
+          stderr:
+            'passphrase supplied in BORG_PASSPHRASE, by BORG_PASSCOMMAND or via BORG_PASSPHRASE_FD is incorrect.',
+        },
+      },
+    ]);
+    await expect(archives(fakeEffects(wrong), sc, 'production')).rejects.toThrow(
+      'cannot list the archives of production: wrong passphrase',
+    );
+  });
+
+  it('verifies the newest archive: borg check with its data read back, then a manifest that names it', async () => {
+    const manifest = { ...MANIFEST, archive: 'production-2027-01-02T00:00:00Z' };
+    const exec = new RecordingExecutor([
+      { match: /borg info/, result: { stdout: INFO } },
+      { match: /borg extract/, result: { stdout: JSON.stringify(manifest) } },
+    ]);
+    const r = await verifyArchive(fakeEffects(exec), sc, 'production');
+    expect(r.archive).toBe('production-2027-01-02T00:00:00Z');
+    expect(exec.lines().slice(1)).toEqual([
+      `${SSH_PROD2} ${transient('backup')} borg check --lock-wait 600 --archives-only --verify-data ${REPO}::production-2027-01-02T00:00:00Z`,
+      `${SSH_PROD2} ${transient('backup')} borg extract --lock-wait 600 --stdout ${REPO}::production-2027-01-02T00:00:00Z run/crvs-backup/crvs-manifest.json`,
+    ]);
+    const other = new RecordingExecutor([
+      { match: /borg extract/, result: { stdout: JSON.stringify(MANIFEST) } },
+    ]);
+    await expect(
+      verifyArchive(fakeEffects(other), sc, 'production', 'production-2027-01-02T00:00:00Z'),
+    ).rejects.toThrow('its manifest names another archive (production-2027-01-01T00:00:00Z)');
+    const corrupt = new RecordingExecutor([
+      {
+        match: /borg check/,
+        result: { code: 1, stderr: 'Archive production-2027-01-02T00:00:00Z: 1 chunk corrupted' },
+      },
+    ]);
+    await expect(
+      verifyArchive(fakeEffects(corrupt), sc, 'production', 'production-2027-01-02T00:00:00Z'),
+    ).rejects.toThrow(
+      "production-2027-01-02T00:00:00Z failed borg's check: Archive production-2027-01-02T00:00:00Z: 1 chunk corrupted",
+    );
+  });
+
+  it('restores into staging through the drill, a named archive or verify-only on request, and fails on its verdict', async () => {
+    const ok = {
+      environment: 'staging',
+      source: 'production',
+      startedAt: '2027-01-02T01:00:00Z',
+      result: 'ok',
+      archive: 'production-2027-01-01T00:00:00Z',
+      ageMinutes: 1500,
+      durationSeconds: 40,
+      detail: 'production-2027-01-01T00:00:00Z verified and restored',
+    };
+    const exec = new RecordingExecutor([
+      { match: /crvs-restore/, result: { stdout: `${JSON.stringify(ok)}\n` } },
+    ]);
+    const r = await restore(fakeEffects(exec), sc, 'staging', {
+      from: 'production',
+      archive: 'production-2027-01-01T00:00:00Z',
+    });
+    expect(r.result).toBe('ok');
+    const SSH_STAGING = SSH_PROD2.replace('10.77.0.22', '10.77.0.31');
+    expect(exec.lines()).toEqual([
+      `${SSH_STAGING} ${transient('restore')} env CRVS_RESTORE_PLAN=/etc/crvs/restore/plan.json CRVS_RESTORE_ARCHIVE=production-2027-01-01T00:00:00Z /usr/local/sbin/crvs-restore`,
+    ]);
+    const stale = { ...ok, result: 'stale', detail: 'the newest archive is 3000 minutes old' };
+    const refused = new RecordingExecutor([
+      { match: /crvs-restore/, result: { code: 1, stdout: JSON.stringify(stale) } },
+    ]);
+    await expect(
+      restore(fakeEffects(refused), sc, 'staging', { from: 'production', verifyOnly: true }),
+    ).rejects.toThrow('restore of staging: stale: the newest archive is 3000 minutes old');
+    expect(refused.lines()[0]).toContain(' CRVS_RESTORE_VERIFY_ONLY=1 /usr/local/sbin/crvs-restore');
+    await expect(restore(fakeEffects(exec), sc, 'qa', { from: 'production' })).rejects.toThrow(
+      'qa has no restore drill',
+    );
+    await expect(restore(fakeEffects(exec), sc, 'production', { from: 'production' })).rejects.toThrow(
+      'disaster recovery',
+    );
+    await expect(restore(fakeEffects(exec), sc, 'staging', { from: 'qa' })).rejects.toThrow(
+      '--from qa: only production is backed up',
+    );
+  });
+
+  it('reads the drills newest first, and none before the first', async () => {
+    const line = (result: string, startedAt: string) =>
+      JSON.stringify({
+        environment: 'staging',
+        source: 'production',
+        startedAt,
+        result,
+        durationSeconds: 1,
+        detail: result,
+      });
+    const exec = new RecordingExecutor([
+      {
+        match: /restore-drills/,
+        result: {
+          stdout: `${line('ok', '2027-01-01T01:00:00Z')}\n${line('stale', '2027-01-02T01:00:00Z')}\n`,
+        },
+      },
+    ]);
+    expect((await drills(fakeEffects(exec), sc, 'staging')).map((d) => d.result)).toEqual(['stale', 'ok']);
+    const none = new RecordingExecutor([
+      {
+        match: /restore-drills/,
+        result: {
+          code: 1,
+          stderr: 'cat: /var/lib/crvs/backup/restore-drills.jsonl: No such file or directory',
+        },
+      },
+    ]);
+    expect(await drills(fakeEffects(none), sc, 'staging')).toEqual([]);
+  });
+});
+
+describe('crvs backup prune, from where the store is', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crvs-prune-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const specFile = join(dir, 'crvs.yaml');
+  mkdirSync(join(dir, 'secrets'));
+  writeFileSync(join(dir, 'secrets', 'production.age'), 'sealed');
+  writeFileSync(join(dir, 'id'), 'key');
+  const ctx: SpecContext = {
+    ...sc,
+    specFile,
+    identity: join(dir, 'id'),
+    knownHosts: join(dir, 'known_hosts'),
+  };
+  const PASS = 'canary-passphrase-4d1c9e';
+  const store = JSON.stringify({
+    secrets: {
+      BACKUP_ENCRYPTION_PASSPHRASE: { value: PASS, setAt: '2027-01-01T00:00:00Z' },
+      BACKUP_PRUNE_SSH_KEY: {
+        value: '-----BEGIN OPENSSH PRIVATE KEY-----\n...',
+        setAt: '2027-01-01T00:00:00Z',
+      },
+    },
+  });
+  const list = (...names: string[]) =>
+    JSON.stringify({
+      archives: names.map((name) => ({ name, time: `${name.slice(11, 30)}.000000`, id: name })),
+    });
+  const days = Array.from(
+    { length: 9 },
+    (_, i) => `production-2027-01-${String(i + 1).padStart(2, '0')}T00:00:00Z`,
+  );
+
+  it('prunes what backups.retention does not keep, hands borg the passphrase on stdin, and records what is left', async () => {
+    const exec = new RecordingExecutor([
+      { match: /^age --decrypt/, result: { stdout: store } },
+      { match: /^borg list/, result: { stdout: list(...days) } },
+    ]);
+    const r = await pruneBackups(fakeEffects(exec), ctx, 'production');
+    // 7 daily archives kept, and the oldest as the weekly rule's last (borg keeps the oldest when a rule runs out).
+    expect(r.prune).toEqual(['production-2027-01-02T00:00:00Z']);
+    expect(r.keep).toHaveLength(8);
+    expect(r.firstRun).toBe(true);
+    const borg = exec.commands.filter((c) => c.argv[0] === 'borg');
+    expect(borg.map((c) => c.argv.slice(0, 2).join(' '))).toEqual([
+      'borg list',
+      'borg prune',
+      'borg compact',
+      'borg list',
+    ]);
+    expect(borg[1]?.argv).toEqual([
+      'borg',
+      'prune',
+      '--lock-wait',
+      '600',
+      '--list',
+      '--glob-archives',
+      'production-*',
+      '--keep-daily',
+      '7',
+      '--keep-weekly',
+      '4',
+      '--keep-monthly',
+      '12',
+      REPO,
+    ]);
+    for (const c of borg) {
+      expect(c.argv.join(' ')).not.toContain(PASS);
+      expect(JSON.stringify(c.env)).not.toContain(PASS);
+      expect((c.stdin as { reveal(): string }).reveal()).toBe(PASS);
+      expect(c.env?.BORG_PASSPHRASE_FD).toBe('0');
+      expect(c.env?.BORG_RSH).toMatch(
+        /^ssh -i \/tmp\/crvs-prune-\w+\/id -p 22 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/,
+      );
+    }
+    const record = JSON.parse(readFileSync(join(dir, 'backups', 'production-archives.json'), 'utf8'));
+    expect(record.archives).toEqual(days);
+  });
+
+  it('refuses to prune when a recorded archive vanished (an append-only delete), and changes nothing', async () => {
+    const exec = new RecordingExecutor([
+      { match: /^age --decrypt/, result: { stdout: store } },
+      { match: /^borg list/, result: { stdout: list(...days.filter((d) => d !== days[4])) } },
+    ]);
+    await expect(pruneBackups(fakeEffects(exec), ctx, 'production')).rejects.toThrow(
+      `1 archive vanished since the last prune, which retention did not remove: ${days[4]}`,
+    );
+    expect(exec.commands.filter((c) => c.argv[0] === 'borg').map((c) => c.argv[1])).toEqual(['list']);
+  });
+
+  it('shows the plan with --dry-run and neither prunes nor records', async () => {
+    const exec = new RecordingExecutor([
+      { match: /^age --decrypt/, result: { stdout: store } },
+      { match: /^borg list/, result: { stdout: list(...days) } },
+    ]);
+    const before = readFileSync(join(dir, 'backups', 'production-archives.json'), 'utf8');
+    const r = await pruneBackups(fakeEffects(exec), ctx, 'production', { dryRun: true });
+    expect([r.dryRun, r.prune.length]).toEqual([true, 1]);
+    expect(exec.commands.filter((c) => c.argv[0] === 'borg').map((c) => c.argv[1])).toEqual(['list']);
+    expect(readFileSync(join(dir, 'backups', 'production-archives.json'), 'utf8')).toBe(before);
+  });
+});
