@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo } from './helpers/lab.js';
+import { ensureDefaultLab, ensureProvisioned, type LabInfo, labCommands } from './helpers/lab.js';
 import { call, record } from './helpers/load.js';
 
 // Backups on the lab's own servers: production's data node (prod-2) backs up into backup-1 through its
@@ -11,17 +11,7 @@ let lab: LabInfo;
 const PROD = '10.77.0.21';
 const STAGING = '10.77.0.31';
 const REPO = 'ssh://borg@10.77.0.41/srv/borg/repos/production';
-const env = () => ({
-  CRVS_IDENTITY: join(lab.dir, 'id_ed25519'),
-  CRVS_SECRET_ALERT_WEBHOOK_URL: 'http://10.77.0.1:9/alerts',
-});
-const crvs = (...args: string[]) => crvsBin([...args, '--spec', lab.spec], { env: env() });
-const must = (...args: string[]) => {
-  const r = crvs(...args);
-  if (r.status !== 0)
-    throw new Error(`crvs ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  return r;
-};
+const { env, crvs, must } = labCommands(() => lab);
 const json = <T>(...args: string[]) => JSON.parse(must(...args, '--json').stdout) as T;
 const container = (server: string) => lab.servers.find((s) => s.name === server)?.container ?? '';
 /** A command as root inside a lab server (the test's own hands, not crvs's). */

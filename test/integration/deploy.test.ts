@@ -1,7 +1,14 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bin, crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo, root } from './helpers/lab.js';
+import {
+  bin,
+  crvsBin,
+  ensureDefaultLab,
+  ensureProvisioned,
+  type LabInfo,
+  labCommands,
+  root,
+} from './helpers/lab.js';
 import { call, record, startLoad } from './helpers/load.js';
 
 // The demo stack on the lab: deploy, seed, read back, a rolling release under load, an automatic rollback, and
@@ -10,17 +17,7 @@ let lab: LabInfo;
 const PROD = '10.77.0.21'; // manager: takes the traffic
 const PROD_DATA = '10.77.0.22'; // worker: holds the data stores
 const QA = '10.77.0.11';
-const env = () => ({
-  CRVS_IDENTITY: join(lab.dir, 'id_ed25519'),
-  CRVS_SECRET_ALERT_WEBHOOK_URL: 'http://10.77.0.1:9/alerts',
-});
-const crvs = (...args: string[]) => crvsBin([...args, '--spec', lab.spec], { env: env() });
-const must = (...args: string[]) => {
-  const r = crvs(...args);
-  if (r.status !== 0)
-    throw new Error(`crvs ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  return r;
-};
+const { env, crvs, must } = labCommands(() => lab);
 const lab_ = (...args: string[]) => {
   const r = crvsBin(['lab', ...args]);
   if (r.status !== 0) throw new Error(`crvs lab ${args.join(' ')} failed:\n${r.stderr}`);

@@ -146,3 +146,22 @@ export function ensureProvisioned(lab: LabInfo, environments: string[], env: Nod
     throw new Error(`crvs provision ${missing.join(' ')} failed:\n${r.stderr.slice(-4000)}`);
   recordProvisioned(lab, missing);
 }
+
+/**
+ * crvs against the lab's spec, as its operator: the lab key (which also opens the stores) and an alert webhook
+ * for `secrets init` to take. `must` fails the test with crvs's own error output.
+ */
+export function labCommands(lab: () => LabInfo) {
+  const env = () => ({
+    CRVS_IDENTITY: join(lab().dir, 'id_ed25519'),
+    CRVS_SECRET_ALERT_WEBHOOK_URL: 'http://10.77.0.1:9/alerts',
+  });
+  const crvs = (...args: string[]) => crvsBin([...args, '--spec', lab().spec], { env: env() });
+  const must = (...args: string[]) => {
+    const r = crvs(...args);
+    if (r.status !== 0)
+      throw new Error(`crvs ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
+    return r;
+  };
+  return { env, crvs, must };
+}
