@@ -30,11 +30,11 @@ import {
 } from '../backup/remote.js';
 import { guardPrune, planPrune } from '../backup/retention.js';
 import { BACKUP_PRUNE_SSH_KEY, type BackupEnds, backupEnds, PASSPHRASE } from '../backup/wiring.js';
-import { AUTOMATION_USER, proxyJump, serversOf, specPaths } from '../config/environment.js';
+import { serversOf, specPaths } from '../config/environment.js';
 import { CrvsError, UsageError } from '../errors.js';
-import { type RemoteHost, remoteHost } from '../remote/host.js';
+import type { RemoteHost } from '../remote/host.js';
 import { SecretStore } from '../secrets/store.js';
-import type { Effects, SpecContext } from './context.js';
+import { type Effects, type SpecContext, serverHost } from './context.js';
 
 export function wiredEnds(sc: SpecContext): BackupEnds {
   const ends = backupEnds(sc.spec);
@@ -48,15 +48,7 @@ export function wiredEnds(sc: SpecContext): BackupEnds {
 function hostOf(sc: SpecContext, environment: string, server: string): RemoteHost {
   const s = serversOf(sc.spec, environment).find((x) => x.name === server);
   if (!s) throw new Error(`${server} is not a server of ${environment}`);
-  const jump = proxyJump(sc.spec, environment);
-  return remoteHost(environment, {
-    identity: sc.identity,
-    knownHosts: sc.knownHosts,
-    user: AUTOMATION_USER,
-    address: s.address,
-    port: s.sshPort,
-    ...(jump ? { jump } : {}),
-  });
+  return serverHost(sc.spec, environment, s, sc);
 }
 
 /** Production's data node, where the backup runs and borg has the key; refused for any other environment. */
@@ -87,7 +79,7 @@ export interface BackupRunResult {
 
 /** A backup now, through the timer's own unit (so a failure also alerts); the runner's status is the result. */
 export async function runBackup(fx: Effects, sc: SpecContext, environment: string): Promise<BackupRunResult> {
-  const { host } = sourceHost(sc, environment);
+  const { ends, host } = sourceHost(sc, environment);
   const started = fx.now();
   fx.progress(`backing up ${environment} (borg reads the passphrase on the server; this can take a while)`);
   const r = await fx.exec.run(startBackup(host));
@@ -103,7 +95,7 @@ export async function runBackup(fx: Effects, sc: SpecContext, environment: strin
     throw new CrvsError(
       'E_BACKUP',
       `the backup of ${environment} failed: ${fresh ? (s.error ?? 'see the unit log') : 'the backup unit did not run'}`,
-      { hint: `journalctl -u crvs-backup.service on ${sourceHost(sc, environment).ends.source.server}` },
+      { hint: `journalctl -u crvs-backup.service on ${ends.source.server}` },
     );
   const { at: _at, ...result } = s;
   return result;

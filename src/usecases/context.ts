@@ -2,7 +2,7 @@
 // process environment as the CLI read it) and, for those that act on one environment, that environment resolved
 // from the spec: its manager as a remote host. The CLI builds these once per command (src/cli/environment.ts).
 import { AUTOMATION_USER, applicationEnvironment, managerServer, proxyJump } from '../config/environment.js';
-import type { Spec } from '../config/schema.js';
+import type { ServerSpec, Spec } from '../config/schema.js';
 import type { Actor } from '../deploy/audit.js';
 import type { Executor } from '../remote/executor.js';
 import { type RemoteHost, remoteHost } from '../remote/host.js';
@@ -36,9 +36,8 @@ export interface EnvironmentContext extends SpecContext {
   manager: RemoteHost;
 }
 
-/** The manager (or only server) of any environment, reached as the automation user, through the jump host if any. */
-export function managerHost(spec: Spec, environment: string, c: Connection): RemoteHost {
-  const server = managerServer(spec, environment);
+/** A server of an environment, reached as the automation user, through the jump host if any. */
+export function serverHost(spec: Spec, environment: string, server: ServerSpec, c: Connection): RemoteHost {
   const jump = proxyJump(spec, environment);
   return remoteHost(environment, {
     identity: c.identity,
@@ -49,6 +48,10 @@ export function managerHost(spec: Spec, environment: string, c: Connection): Rem
     ...(jump ? { jump } : {}),
   });
 }
+
+/** The manager (or only server) of any environment, reached as the automation user, through the jump host if any. */
+export const managerHost = (spec: Spec, environment: string, c: Connection): RemoteHost =>
+  serverHost(spec, environment, managerServer(spec, environment), c);
 
 /** An environment that runs the application stack, resolved; refused for backup and jump. */
 export function applicationContext(s: SpecContext, environment: string): EnvironmentContext {

@@ -7,6 +7,7 @@ import { type CommandResult, type CommandSpec, RecordingExecutor } from '../../.
 import { generateSshKey, sshPublicKey } from '../../../src/secrets/ssh-key.js';
 import type { Effects } from '../../../src/usecases/context.js';
 import { provision } from '../../../src/usecases/provision.js';
+import { fakeEffects } from '../helpers/context.js';
 import { specFrom } from '../helpers/spec.js';
 
 // A provisioning run with backups in the spec, on a scripted executor: which servers the backup plays target,
@@ -26,11 +27,8 @@ const s = {
   knownHosts: join(dir, 'known_hosts'),
 };
 const fx = (exec: RecordingExecutor, progress: (l: string) => void = () => {}): Effects => ({
-  exec,
+  ...fakeEffects(exec),
   progress,
-  now: () => new Date('2027-01-01T10:00:00Z'),
-  actor: { who: 'alice', from: 'laptop' },
-  env: {},
 });
 
 const PASS = 'canary-passphrase-7f3a';
