@@ -18,6 +18,10 @@ export interface Effects {
   pollMs?: number;
 }
 
+/** Waits between two polls of a watched operation: `fx.pollMs` when set (tests shorten it), else `ms`. */
+export const pollPause = (fx: Effects, ms: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, fx.pollMs ?? ms));
+
 export interface Connection {
   /** SSH private key crvs connects with; it also opens the secrets stores. */
   identity: string;

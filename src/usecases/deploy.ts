@@ -23,7 +23,7 @@ import {
 } from '../deploy/swarm.js';
 import { CrvsError, NotFoundError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
-import type { Effects, EnvironmentContext } from './context.js';
+import { type Effects, type EnvironmentContext, pollPause } from './context.js';
 import { reindexOpenCrvs } from './opencrvs-data.js';
 import {
   type BoundSecret,
@@ -252,8 +252,6 @@ export async function applyRelease(
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function watchConvergence(
   fx: Effects,
   m: RemoteHost,
@@ -293,6 +291,6 @@ async function watchConvergence(
         `${plan.stack} did not converge in time; waiting on ${a.waiting.join(', ')}`,
         { hint: `inspect with: docker service ps ${a.waiting[0] ?? plan.stack}` },
       );
-    await sleep(fx.pollMs ?? 3000);
+    await pollPause(fx, 3000);
   }
 }

@@ -5,9 +5,7 @@ import { createJob, type Job, jobIteration, jobReplicas, rerunJob } from '../dep
 import { jobOutcome, removeService, seedJobLogs, seedJobState } from '../deploy/seed.js';
 import { CrvsError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
-import type { Effects } from './context.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { type Effects, pollPause } from './context.js';
 
 /** Creates the job, waits for it to end, returns its log, removes it; fails with its log when it failed. */
 export async function runJob(fx: Effects, m: RemoteHost, job: Job, maxPolls = 300): Promise<string> {
@@ -16,7 +14,7 @@ export async function runJob(fx: Effects, m: RemoteHost, job: Job, maxPolls = 30
     let outcome = 'running';
     for (let i = 0; outcome === 'running'; i++) {
       if (i > maxPolls) throw new CrvsError('E_SEED_TIMEOUT', `the job ${job.name} did not finish`);
-      await sleep(fx.pollMs ?? 2000);
+      await pollPause(fx, 2000);
       outcome = jobOutcome((await fx.exec.run(seedJobState(m, job.name))).stdout);
     }
     const log = (await fx.exec.run(seedJobLogs(m, job.name))).stdout.trim();
@@ -45,7 +43,7 @@ export async function rerunStackJob(
   const before = await iteration();
   await fx.exec.run(rerunJob(m, service));
   for (let i = 0; ; i++) {
-    await sleep(fx.pollMs ?? 2000);
+    await pollPause(fx, 2000);
     const line = (await fx.exec.run(jobReplicas(m, service))).stdout.trim().split('\n')[0] ?? '';
     if ((await iteration()) > before && settled(line.slice(line.indexOf(' ') + 1))) return;
     if (i > maxPolls)

@@ -6,7 +6,7 @@ import { auditTrail } from '../deploy/audit.js';
 import { demoImages, imageRef } from '../deploy/demo-images.js';
 import { createSeedJob, jobOutcome, removeService, seedJobLogs, seedJobState } from '../deploy/seed.js';
 import { CrvsError, PreconditionError, UsageError } from '../errors.js';
-import type { Effects, EnvironmentContext } from './context.js';
+import { type Effects, type EnvironmentContext, pollPause } from './context.js';
 import { resetOpenCrvs, seedOpenCrvs } from './opencrvs-data.js';
 import { currentRelease, jobSecrets } from './release.js';
 
@@ -63,7 +63,7 @@ export async function runSeed(
     let outcome = 'running';
     for (let i = 0; outcome === 'running'; i++) {
       if (i > 200) throw new CrvsError('E_SEED_TIMEOUT', `the seed job ${name} did not finish`);
-      await new Promise((r) => setTimeout(r, fx.pollMs ?? 2000));
+      await pollPause(fx, 2000);
       outcome = jobOutcome((await fx.exec.run(seedJobState(m, name))).stdout);
     }
     const state = (await fx.exec.run(seedJobState(m, name))).stdout.trim();
