@@ -3,13 +3,14 @@
 // crvs-borg-env, so the passphrase is never on a command line, in crvs or in the output. Pure.
 import type { CommandSpec } from '../remote/executor.js';
 import { onHost, type RemoteHost } from '../remote/host.js';
-import { sudo } from '../remote/shell.js';
+import { cmd, sudo } from '../remote/shell.js';
 import { borgCheck, borgExtractToStdout, LOCK_WAIT_SECONDS } from './borg.js';
 import { DRILL_LOG } from './drill-report.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { archiveGlob } from './naming.js';
 import { RUN_DIR } from './plan.js';
-import { BACKUP_CLIENT_DIR, RESTORE_CLIENT_DIR } from './wiring.js';
+import { APP_STATS } from './restore-plan.js';
+import { BACKUP_CLIENT_DIR, RECOVERY_PLAN, RESTORE_CLIENT_DIR } from './wiring.js';
 
 export const BACKUP_STATUS = '/var/lib/crvs/backup/last-run.json';
 const HOUR = 3_600_000;
@@ -76,23 +77,57 @@ export const readManifest = (host: RemoteHost, repository: string, archive: stri
 export interface RestoreRun {
   archive?: string;
   verifyOnly?: boolean;
+  /** Disaster recovery of the backed-up environment itself: its data node, its key, the recovery plan. */
+  recovery?: boolean;
 }
 
 /** The drill, started by hand: the same program and plan as the timer's, optionally on a named archive. */
-export const runRestore = (host: RemoteHost, o: RestoreRun): CommandSpec =>
-  onHost(
+export const runRestore = (host: RemoteHost, o: RestoreRun): CommandSpec => {
+  const [dir, plan] = o.recovery
+    ? [BACKUP_CLIENT_DIR, RECOVERY_PLAN]
+    : [RESTORE_CLIENT_DIR, `${RESTORE_CLIENT_DIR}/plan.json`];
+  return onHost(
     host,
     transient(
-      RESTORE_CLIENT_DIR,
+      dir,
       {
-        CRVS_RESTORE_PLAN: `${RESTORE_CLIENT_DIR}/plan.json`,
+        CRVS_RESTORE_PLAN: plan,
         ...(o.archive ? { CRVS_RESTORE_ARCHIVE: o.archive } : {}),
         ...(o.verifyOnly ? { CRVS_RESTORE_VERIFY_ONLY: '1' } : {}),
       },
       ['/usr/local/sbin/crvs-restore'],
     ),
-    { description: `restore drill of ${host.environment}`, allowFailure: true, timeoutMs: 6 * HOUR },
+    {
+      description: `${o.recovery ? 'disaster recovery' : 'restore drill'} of ${host.environment}`,
+      allowFailure: true,
+      timeoutMs: 6 * HOUR,
+    },
   );
+};
+
+/** Replicas a service is set to run (on a manager). */
+export const serviceReplicas = (host: RemoteHost, service: string): CommandSpec =>
+  onHost(
+    host,
+    sudo('docker', 'service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', service),
+    {
+      description: `read the replicas of ${service}`,
+    },
+  );
+
+/** Scale a service and wait until its tasks have converged (on a manager). */
+export const scaleService = (host: RemoteHost, service: string, replicas: number): CommandSpec =>
+  onHost(host, sudo('docker', 'service', 'scale', '--detach=false', `${service}=${replicas}`), {
+    description: `scale ${service} to ${replicas}`,
+    timeoutMs: 600_000,
+  });
+
+/** The app's own counts, asked through the ingress on the node (allowed to fail while it starts). */
+export const appStats = (host: RemoteHost): CommandSpec =>
+  onHost(host, cmd(...APP_STATS), {
+    description: `ask ${host.environment}'s app for its counts`,
+    allowFailure: true,
+  });
 
 export const readDrills = (host: RemoteHost): CommandSpec =>
   onHost(host, sudo('cat', DRILL_LOG), {

@@ -12,6 +12,26 @@ import { ARCHIVE_TOKEN, containerLookup, RUN_DIR } from './plan.js';
 import { container, volumePath } from './sources.js';
 
 export const SCRATCH_DB = 'crvs_restore_check';
+/** The services that read the restored data: stopped while it is swapped in. */
+export const APP_SERVICES = [`${STACK}_app`, `${STACK}_documents`];
+/** Manifest record key -> key of the app's /stats answer. */
+export const APP_COUNTS: Record<string, string> = {
+  'public.records': 'records',
+  'public.offices': 'offices',
+  'public.locations': 'locations',
+  'public.users': 'users',
+};
+const DUMP_STORE = 'postgres';
+/** What the app answers about its data, asked on a node of the environment (the ingress publishes port 80). */
+export const APP_STATS = [
+  'curl',
+  '--silent',
+  '--show-error',
+  '--fail',
+  '--max-time',
+  '5',
+  'http://127.0.0.1/stats',
+];
 export const PREVIOUS_DB = 'crvs_before_restore';
 
 const psql = (db: string, sql: string, extra: string[] = []) => [
@@ -73,6 +93,11 @@ export function restorePlan(o: {
   source: string;
   repository: string;
   staleAfterMinutes: number;
+  /**
+   * Disaster recovery of the source itself, run on its data node. A Swarm worker cannot scale services, so the
+   * plan neither stops nor starts the app nor asks it for its counts: crvs does that on the manager around it.
+   */
+  recovery?: boolean;
 }): RestorePlan {
   const repo = o.repository;
   const inArchive = (path: string) => path.replace(/^\//, '');
@@ -88,7 +113,7 @@ export function restorePlan(o: {
     check: borgCheck(repo, { archive: ARCHIVE_TOKEN, verifyData: true }),
     manifest: borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/${MANIFEST_FILE}`)),
     dump: {
-      store: 'postgres',
+      store: DUMP_STORE,
       extract: borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/postgres-crvs.sql`)),
       dropScratch: psql('postgres', `DROP DATABASE IF EXISTS ${SCRATCH_DB} WITH (FORCE)`),
       createScratch: psql('postgres', `CREATE DATABASE ${SCRATCH_DB} OWNER app`),
@@ -127,7 +152,7 @@ export function restorePlan(o: {
       live: documents,
     },
     swap: {
-      services: [`${STACK}_app`, `${STACK}_documents`],
+      services: o.recovery ? [] : APP_SERVICES,
       replicas: [
         'docker',
         'service',
@@ -145,15 +170,23 @@ export function restorePlan(o: {
       renameLive: psql('postgres', `ALTER DATABASE crvs RENAME TO ${PREVIOUS_DB}`),
       renameScratch: psql('postgres', `ALTER DATABASE ${SCRATCH_DB} RENAME TO crvs`),
     },
-    appCheck: ['curl', '--silent', '--show-error', '--fail', '--max-time', '5', 'http://127.0.0.1/stats'],
-    appCounts: {
-      'public.records': 'records',
-      'public.offices': 'offices',
-      'public.locations': 'locations',
-      'public.users': 'users',
-    },
+    appCheck: o.recovery ? [] : APP_STATS,
+    appCounts: APP_COUNTS,
     reportFile: DRILL_LOG,
   };
+}
+
+/**
+ * What the app answers that differs from the archive's counts (as a drill report holds them, `store.table`),
+ * one line each; empty when every count the app reports matches.
+ */
+export function appCountMismatches(counts: Record<string, number>, stats: Record<string, unknown>): string[] {
+  return Object.entries(APP_COUNTS).flatMap(([table, key]) => {
+    const want = counts[`${DUMP_STORE}.${table}`];
+    return want === undefined || stats[key] === want
+      ? []
+      : [`${key}: the app counts ${String(stats[key])}, the archive holds ${want}`];
+  });
 }
 
 export const renderRestorePlan = (plan: RestorePlan) => `${JSON.stringify(plan, null, 2)}\n`;

@@ -22,6 +22,8 @@ export const BORG_USER = 'borg';
 export const BORG_ROOT = '/srv/borg';
 export const BACKUP_CLIENT_DIR = '/etc/crvs/backup';
 export const RESTORE_CLIENT_DIR = '/etc/crvs/restore';
+/** On production's data node: the plan `crvs restore production --disaster-recovery` runs crvs-restore with. */
+export const RECOVERY_PLAN = `${BACKUP_CLIENT_DIR}/recovery-plan.json`;
 
 interface End {
   environment: string;
@@ -106,6 +108,9 @@ const cronOf = (text: string) => {
   return c.cron;
 };
 
+/** backups.schedule (midnight when the spec leaves it out), as the timer reads it. */
+const backupCron = (spec: Spec) => cronOf(spec.backups?.schedule ?? '0 0 * * *');
+
 /** The plans hold docker `--format` templates (`{{.Config.Image}}`) that Ansible would try to render: they travel
  * as base64 of their JSON text and are written decoded, byte for byte. */
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -132,9 +137,7 @@ export function targetVars(spec: Spec, ends: BackupEnds, keys: PublicKeys): Reco
   ].filter((c) => c.key);
   return {
     crvs_backup_clients: clients,
-    crvs_backup_watch: [
-      { name: source, stale_after_minutes: staleAfterMinutes(cronOf(spec.backups?.schedule ?? '0 0 * * *')) },
-    ],
+    crvs_backup_watch: [{ name: source, stale_after_minutes: staleAfterMinutes(backupCron(spec)) }],
     crvs_alerts_quiet_users: [BORG_USER],
   };
 }
@@ -152,7 +155,19 @@ export function sourceVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): Re
     crvs_backup_client_plan_b64: b64(
       renderBackupPlan(backupPlan(spec, ends.source.environment, ends.repository)),
     ),
-    crvs_backup_client_on_calendar: onCalendar(cronOf(spec.backups?.schedule ?? '0 0 * * *')),
+    // Disaster recovery of production from its own repository, through its own (append-only, read-capable) key.
+    crvs_backup_client_recovery_plan_b64: b64(
+      renderRestorePlan(
+        restorePlan({
+          environment: ends.source.environment,
+          source: ends.source.environment,
+          repository: ends.repository,
+          staleAfterMinutes: staleAfterMinutes(backupCron(spec)),
+          recovery: true,
+        }),
+      ),
+    ),
+    crvs_backup_client_on_calendar: onCalendar(backupCron(spec)),
     crvs_backup_client_server: ends.target.address,
     crvs_backup_client_server_port: ends.target.port,
     crvs_backup_client_server_host_key: hostKeys.join('\n'),
@@ -172,7 +187,7 @@ export function restoreVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): R
           environment: r.environment,
           source: ends.source.environment,
           repository: ends.repository,
-          staleAfterMinutes: staleAfterMinutes(cronOf(spec.backups?.schedule ?? '0 0 * * *')),
+          staleAfterMinutes: staleAfterMinutes(backupCron(spec)),
         }),
       ),
     ),

@@ -8,14 +8,18 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     program
       .command('restore')
       .description(
-        "Run staging's restore drill now: verify production's archive (borg check, manifest, trial restore), and only then swap it in.",
+        "Run staging's restore drill now: verify production's archive (borg check, manifest, trial restore), and only then swap it in. Into production itself only as disaster recovery.",
       )
-      .argument('<environment>', 'the environment restored (staging)')
+      .argument('<environment>', 'the environment restored (staging; production with --disaster-recovery)')
       .requiredOption('--from <environment>', 'whose backup to restore (production)')
       .option('--archive <name>', 'restore this archive instead of the newest (crvs backup list)')
       .option(
         '--verify-only',
         "verify and trial-restore into a scratch database; leave the environment's data alone",
+      )
+      .option(
+        '--disaster-recovery',
+        'restore production from its own backup: a fresh backup of what is there first, the app stopped meanwhile',
       )
       .option('--yes', 'do not ask to type the environment name')
       .option('--json', 'print the drill report as JSON'),
@@ -35,13 +39,32 @@ export function registerRestore(program: Command, ctx: CliContext): void {
           'crvs restore staging --from production --archive production-2027-01-01T00:00:00Z --yes',
           'a given archive, in CI',
         ],
+        [
+          'crvs restore production --from production --disaster-recovery',
+          'a rebuilt production (provisioned, deployed, empty) gets its records back',
+        ],
       ),
     )
     .action(
       async (
         environment: string,
-        o: EnvironmentFlags & { from: string; archive?: string; verifyOnly?: boolean; yes?: boolean },
+        o: EnvironmentFlags & {
+          from: string;
+          archive?: string;
+          verifyOnly?: boolean;
+          disasterRecovery?: boolean;
+          yes?: boolean;
+        },
       ) => {
+        const { checkRestore, restore } = await import('../usecases/backup.js');
+        const { s, fx, out } = await specContext(ctx, o);
+        const request = {
+          from: o.from,
+          ...(o.archive ? { archive: o.archive } : {}),
+          ...(o.verifyOnly ? { verifyOnly: true } : {}),
+          ...(o.disasterRecovery ? { disasterRecovery: true } : {}),
+        };
+        checkRestore(s, environment, request);
         if (!o.verifyOnly && !o.yes) {
           if (!ctx.io.interactive)
             throw new UsageError(
@@ -54,17 +77,12 @@ export function registerRestore(program: Command, ctx: CliContext): void {
           if (typed.trim() !== environment)
             throw new UsageError('the name did not match; nothing was changed');
         }
-        const { restore } = await import('../usecases/backup.js');
-        const { s, fx, out } = await specContext(ctx, o);
-        const r = await restore(fx, s, environment, {
-          from: o.from,
-          ...(o.archive ? { archive: o.archive } : {}),
-          ...(o.verifyOnly ? { verifyOnly: true } : {}),
-        });
+        const r = await restore(fx, s, environment, request);
         out.out(
           o.json
             ? JSON.stringify(r, null, 2)
-            : `${environment}: ${r.detail} in ${r.durationSeconds} s (archive ${r.ageMinutes ?? '?'} min old)`,
+            : `${environment}: ${r.detail} in ${r.durationSeconds} s (archive ${r.ageMinutes ?? '?'} min old)` +
+                (r.freshBackup ? `; what it held before is in ${r.freshBackup}` : ''),
         );
       },
     );

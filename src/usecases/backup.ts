@@ -19,22 +19,27 @@ import { archiveGlob, newestArchive } from '../backup/naming.js';
 import { parsePruneRecord, pruneRecordFile, renderPruneRecord } from '../backup/prune-record.js';
 import {
   type ArchiveInfo,
+  appStats,
   checkArchive,
   listArchives,
   parseArchiveInfo,
+  type RestoreRun,
   readBackupStatus,
   readDrills,
   readManifest,
   runRestore,
+  scaleService,
+  serviceReplicas,
   startBackup,
 } from '../backup/remote.js';
+import { APP_SERVICES, appCountMismatches } from '../backup/restore-plan.js';
 import { guardPrune, planPrune } from '../backup/retention.js';
 import { BACKUP_PRUNE_SSH_KEY, type BackupEnds, backupEnds, PASSPHRASE } from '../backup/wiring.js';
 import { serversOf, specPaths } from '../config/environment.js';
 import { CrvsError, UsageError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
 import { SecretStore } from '../secrets/store.js';
-import { type Effects, type SpecContext, serverHost } from './context.js';
+import { type Effects, managerHost, pollPause, type SpecContext, serverHost } from './context.js';
 
 export function wiredEnds(sc: SpecContext): BackupEnds {
   const ends = backupEnds(sc.spec);
@@ -155,15 +160,8 @@ export async function verifyArchive(
 }
 
 /** The restore drill's host: the data node of the environment whose drill the provisioning wired. */
-function restoreHost(sc: SpecContext, environment: string, from: string): RemoteHost {
+function restoreHost(sc: SpecContext, environment: string): RemoteHost {
   const ends = wiredEnds(sc);
-  if (from !== ends.source.environment)
-    throw new UsageError(`--from ${from}: only ${ends.source.environment} is backed up`);
-  if (environment === ends.source.environment)
-    throw new UsageError(
-      `restoring into ${environment} itself is disaster recovery, which crvs does not run yet`,
-      'follow docs/backups.md "Recovery with only the secrets store and the backup server"',
-    );
   if (!ends.restore || ends.restore.environment !== environment)
     throw new UsageError(
       `${environment} has no restore drill: only staging with environments.staging.restore (demo preset) has one`,
@@ -175,29 +173,21 @@ export interface RestoreOptions {
   from: string;
   archive?: string;
   verifyOnly?: boolean;
+  /** Required to restore into the backed-up environment itself. */
+  disasterRecovery?: boolean;
 }
 
-/** The drill now: verify the archive, and (unless verify-only) swap it in and check the app's counts. */
-export async function restore(
-  fx: Effects,
-  sc: SpecContext,
-  environment: string,
-  o: RestoreOptions,
-): Promise<DrillReport> {
-  const host = restoreHost(sc, environment, o.from);
-  fx.progress(
-    `${o.verifyOnly ? 'verifying' : 'restoring'} ${o.archive ?? `the newest archive of ${o.from}`} into ${environment}` +
-      ' (staging is touched only if the archive checks out)',
-  );
-  const r = await fx.exec.run(
-    runRestore(host, {
-      ...(o.archive ? { archive: o.archive } : {}),
-      ...(o.verifyOnly ? { verifyOnly: true } : {}),
-    }),
-  );
+export interface RecoveryReport extends DrillReport {
+  /** The backup taken of what the environment held just before it was replaced. */
+  freshBackup?: string;
+}
+
+/** One run of crvs-restore over SSH; its report, or a located error when it did not report or did not pass. */
+async function restoreRun(fx: Effects, host: RemoteHost, environment: string, run: RestoreRun) {
+  const r = await fx.exec.run(runRestore(host, run));
   const report = parseDrillLog(r.stdout)[0];
   if (!report)
-    throw new CrvsError('E_RESTORE', `the restore drill of ${environment} did not report`, {
+    throw new CrvsError('E_RESTORE', `the restore of ${environment} did not report`, {
       hint: r.stderr.trim().split('\n').slice(-3).join(' ') || 'see journalctl on the server',
     });
   if (report.result !== 'ok')
@@ -207,10 +197,120 @@ export async function restore(
   return report;
 }
 
+/**
+ * Whether this restore may be asked for at all, before anyone is asked to confirm it: into the backed-up
+ * environment only as disaster recovery (or verify-only), and disaster recovery only there.
+ */
+export function checkRestore(sc: SpecContext, environment: string, o: RestoreOptions): 'drill' | 'recovery' {
+  const source = wiredEnds(sc).source.environment;
+  if (o.from !== source) throw new UsageError(`--from ${o.from}: only ${source} is backed up`);
+  if (environment === source) {
+    if (!o.disasterRecovery && !o.verifyOnly)
+      throw new UsageError(
+        `restoring into ${environment} replaces its live records: that is disaster recovery`,
+        `crvs restore ${environment} --from ${source} --disaster-recovery (it takes a fresh backup of what is there first)`,
+      );
+    return 'recovery';
+  }
+  if (o.disasterRecovery)
+    throw new UsageError(
+      `--disaster-recovery is for ${source} itself; ${environment} is restored by its drill`,
+    );
+  restoreHost(sc, environment);
+  return 'drill';
+}
+
+/** The drill now: verify the archive, and (unless verify-only) swap it in and check the app's counts. */
+export async function restore(
+  fx: Effects,
+  sc: SpecContext,
+  environment: string,
+  o: RestoreOptions,
+): Promise<RecoveryReport> {
+  if (checkRestore(sc, environment, o) === 'recovery') return recover(fx, sc, environment, o);
+  const host = restoreHost(sc, environment);
+  fx.progress(
+    `${o.verifyOnly ? 'verifying' : 'restoring'} ${o.archive ?? `the newest archive of ${o.from}`} into ${environment}` +
+      ' (staging is touched only if the archive checks out)',
+  );
+  return restoreRun(fx, host, environment, {
+    ...(o.archive ? { archive: o.archive } : {}),
+    ...(o.verifyOnly ? { verifyOnly: true } : {}),
+  });
+}
+
+/**
+ * Disaster recovery: the backed-up environment from its own repository. The archive is chosen first (the fresh
+ * backup would otherwise be the newest), then what the environment holds now is backed up, the app is stopped on
+ * the manager, crvs-restore verifies the archive on the data node and swaps it in, the app is started again at
+ * its former scale and its counts must equal the archive's. Verify-only touches nothing and takes no backup.
+ */
+async function recover(fx: Effects, sc: SpecContext, environment: string, o: RestoreOptions) {
+  const { host } = sourceHost(sc, environment);
+  if (o.verifyOnly) {
+    fx.progress(
+      `verifying ${o.archive ?? 'the newest archive'} of ${environment} on its data node; nothing is replaced`,
+    );
+    return restoreRun(fx, host, environment, {
+      recovery: true,
+      verifyOnly: true,
+      ...(o.archive ? { archive: o.archive } : {}),
+    });
+  }
+  const archive =
+    o.archive ??
+    newestArchive(
+      (await archives(fx, sc, environment)).map((a) => a.name),
+      environment,
+    )?.name;
+  if (!archive)
+    throw new CrvsError('E_RESTORE', `${environment} has no archive to recover from`, {
+      hint: `crvs backup list ${environment}`,
+    });
+  fx.progress(`taking a backup of what ${environment} holds now, before ${archive} replaces it`);
+  const fresh = await runBackup(fx, sc, environment);
+  const manager = managerHost(sc.spec, environment, sc);
+  const replicas = new Map<string, number>();
+  for (const service of APP_SERVICES) {
+    const n = Number.parseInt((await fx.exec.run(serviceReplicas(manager, service))).stdout.trim(), 10);
+    replicas.set(service, Number.isNaN(n) ? 1 : n);
+  }
+  fx.progress(`stopping ${APP_SERVICES.join(' and ')}; restoring ${archive} on the data node`);
+  let report: DrillReport;
+  try {
+    for (const service of APP_SERVICES) await fx.exec.run(scaleService(manager, service, 0));
+    report = await restoreRun(fx, host, environment, { recovery: true, archive });
+  } finally {
+    for (const [service, n] of replicas) await fx.exec.run(scaleService(manager, service, n));
+  }
+  fx.progress(`waiting for ${environment}'s app to answer with the archive's counts`);
+  let last = 'no answer';
+  for (let i = 0; i < APP_CHECK_TRIES; i++) {
+    const r = await fx.exec.run(appStats(manager));
+    if (r.code === 0) {
+      const wrong = appCountMismatches(report.counts ?? {}, JSON.parse(r.stdout) as Record<string, unknown>);
+      if (wrong.length === 0) return { ...report, ...(fresh.archive ? { freshBackup: fresh.archive } : {}) };
+      last = wrong.join('; ');
+    } else last = r.stderr.trim() || `exit ${r.code}`;
+    await pollPause(fx, APP_CHECK_INTERVAL_MS);
+  }
+  throw new CrvsError(
+    'E_RESTORE',
+    `${environment} was restored from ${archive} but its app does not agree: ${last}`,
+    {
+      hint: `the data before the restore is in the database crvs_before_restore and in the backup ${fresh.archive ?? ''}`,
+    },
+  );
+}
+
+const APP_CHECK_TRIES = 60;
+const APP_CHECK_INTERVAL_MS = 3000;
+
 /** The drill reports kept on the environment, newest first. */
 export async function drills(fx: Effects, sc: SpecContext, environment: string): Promise<DrillReport[]> {
-  const ends = wiredEnds(sc);
-  const host = restoreHost(sc, environment, ends.source.environment);
+  const source = wiredEnds(sc).source.environment;
+  // Production's reports are its disaster recoveries; staging's its drills.
+  const host = environment === source ? sourceHost(sc, environment).host : restoreHost(sc, environment);
   const r = await fx.exec.run(readDrills(host));
   if (r.code !== 0 && /No such file/.test(r.stderr)) return [];
   if (r.code !== 0)

@@ -191,11 +191,101 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
       'qa has no restore drill',
     );
     await expect(restore(fakeEffects(exec), sc, 'production', { from: 'production' })).rejects.toThrow(
-      'disaster recovery',
+      'restoring into production replaces its live records: that is disaster recovery',
     );
+    await expect(
+      restore(fakeEffects(exec), sc, 'staging', { from: 'production', disasterRecovery: true }),
+    ).rejects.toThrow('--disaster-recovery is for production itself');
     await expect(restore(fakeEffects(exec), sc, 'staging', { from: 'qa' })).rejects.toThrow(
       '--from qa: only production is backed up',
     );
+  });
+
+  describe('disaster recovery of production from its own repository', () => {
+    const SSH_PROD1 = SSH_PROD2.replace('10.77.0.22', '10.77.0.21');
+    const recovered = {
+      environment: 'production',
+      source: 'production',
+      startedAt: '2027-01-03T09:00:00Z',
+      result: 'ok',
+      archive: 'production-2027-01-02T00:00:00Z',
+      ageMinutes: 2100,
+      durationSeconds: 50,
+      counts: { 'postgres.public.records': 3, 'postgres.public.users': 5 },
+      detail: 'production-2027-01-02T00:00:00Z verified and restored',
+    };
+    const status = { result: 'ok', archive: 'production-1970-01-01T00:00:00Z', at: '1970-01-01T00:00:05Z' };
+    const answers = (over: { restore?: object; stats?: object; backup?: number } = {}) =>
+      new RecordingExecutor([
+        { match: /borg info/, result: { stdout: INFO } },
+        { match: /systemctl start/, result: { code: over.backup ?? 0 } },
+        { match: /last-run\.json/, result: { stdout: JSON.stringify(status) } },
+        { match: /service inspect .*crvs_app$/, result: { stdout: '2\n' } },
+        { match: /service inspect .*crvs_documents$/, result: { stdout: '1\n' } },
+        { match: /crvs-restore/, result: { stdout: JSON.stringify(over.restore ?? recovered) } },
+        {
+          match: /curl/,
+          result: { stdout: JSON.stringify(over.stats ?? { records: 3, users: 5, offices: 4 }) },
+        },
+      ]);
+
+    it('chooses the archive, backs up what is there, stops the app on the manager, restores on the data node, starts it and checks its counts', async () => {
+      const exec = answers();
+      const r = await restore(fakeEffects(exec), sc, 'production', {
+        from: 'production',
+        disasterRecovery: true,
+      });
+      expect(r).toMatchObject({ result: 'ok', archive: 'production-2027-01-02T00:00:00Z' });
+      expect(r.freshBackup).toBe('production-1970-01-01T00:00:00Z');
+      expect(exec.lines()).toEqual([
+        `${SSH_PROD2} ${transient('backup')} borg info --lock-wait 600 --json --glob-archives 'production-*' ${REPO}`,
+        `${SSH_PROD2} sudo -n systemctl start crvs-backup.service`,
+        `${SSH_PROD2} sudo -n cat /var/lib/crvs/backup/last-run.json`,
+        `${SSH_PROD1} sudo -n docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' crvs_app`,
+        `${SSH_PROD1} sudo -n docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' crvs_documents`,
+        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_app=0`,
+        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_documents=0`,
+        // The archive chosen before the fresh backup, which is now the newest: never the empty state just saved.
+        `${SSH_PROD2} ${transient('backup')} env CRVS_RESTORE_PLAN=/etc/crvs/backup/recovery-plan.json CRVS_RESTORE_ARCHIVE=production-2027-01-02T00:00:00Z /usr/local/sbin/crvs-restore`,
+        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_app=2`,
+        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_documents=1`,
+        `${SSH_PROD1} curl --silent --show-error --fail --max-time 5 http://127.0.0.1/stats`,
+      ]);
+    });
+
+    it('starts the app again when the restore fails, and stops before anything when the fresh backup fails', async () => {
+      const corrupt = { ...recovered, result: 'corrupt', detail: 'borg check exited 1' };
+      const exec = answers({ restore: corrupt });
+      await expect(
+        restore(fakeEffects(exec), sc, 'production', { from: 'production', disasterRecovery: true }),
+      ).rejects.toThrow('restore of production: corrupt: borg check exited 1');
+      expect(exec.lines().slice(-2)).toEqual([
+        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_app=2`,
+        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_documents=1`,
+      ]);
+      const noBackup = answers({ backup: 1 });
+      await expect(
+        restore(fakeEffects(noBackup), sc, 'production', { from: 'production', disasterRecovery: true }),
+      ).rejects.toThrow('the backup of production failed');
+      expect(noBackup.lines().some((l) => /service scale|crvs-restore/.test(l))).toBe(false);
+    });
+
+    it("fails when the started app does not answer the archive's counts", async () => {
+      const exec = answers({ stats: { records: 0, users: 5, offices: 4 } });
+      await expect(
+        restore(fakeEffects(exec), sc, 'production', { from: 'production', disasterRecovery: true }),
+      ).rejects.toThrow(
+        'production was restored from production-2027-01-02T00:00:00Z but its app does not agree: records: the app counts 0, the archive holds 3',
+      );
+    });
+
+    it('verifies only on request: no backup, no stop, the recovery plan in verify-only mode', async () => {
+      const exec = answers({ restore: { ...recovered, detail: 'verified (verify only)' } });
+      await restore(fakeEffects(exec), sc, 'production', { from: 'production', verifyOnly: true });
+      expect(exec.lines()).toEqual([
+        `${SSH_PROD2} ${transient('backup')} env CRVS_RESTORE_PLAN=/etc/crvs/backup/recovery-plan.json CRVS_RESTORE_VERIFY_ONLY=1 /usr/local/sbin/crvs-restore`,
+      ]);
+    });
   });
 
   it('reads the drills newest first, and none before the first', async () => {

@@ -81,6 +81,12 @@ describe('the backup wiring of a spec', () => {
     expect(decoded(source.crvs_backup_client_plan_b64)).toEqual(
       backupPlan(lab, 'production', ends.repository),
     );
+    // Disaster recovery of production from its own repository: the drill's steps without the app's stop, start and
+    // check (production's data node is a Swarm worker; crvs does those on the manager).
+    const recovery = decoded(source.crvs_backup_client_recovery_plan_b64);
+    expect(recovery).toMatchObject({ environment: 'production', source: 'production', appCheck: [] });
+    expect(recovery.swap.services).toEqual([]);
+    expect(recovery.repository).toBe(ends.repository);
     const restore = restoreVars(lab, ends, [HOST_KEY]);
     expect(restore).toMatchObject({
       crvs_backup_restore_environment: 'staging',
@@ -91,6 +97,7 @@ describe('the backup wiring of a spec', () => {
       source: 'production',
       repository: ends.repository,
       staleAfterMinutes: 26 * 60,
+      swap: { services: ['crvs_app', 'crvs_documents'] },
     });
     expect(JSON.stringify({ source, restore })).not.toMatch(/passphrase"|private_key|PRIVATE KEY/i);
   });
