@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureDefaultLab, ensureProvisioned, type LabInfo, labCommands } from './helpers/lab.js';
+import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo, labCommands } from './helpers/lab.js';
 import { call, record } from './helpers/load.js';
 
 // Backups on the lab's own servers: production's data node (prod-2) backs up into backup-1 through its
@@ -18,6 +18,39 @@ const container = (server: string) => lab.servers.find((s) => s.name === server)
 const root = (server: string, script: string) =>
   spawnSync('docker', ['exec', container(server), 'sh', '-c', script], { encoding: 'utf8' });
 const stats = async (host: string) => (await call(host, 'GET', '/stats')).json as Record<string, number>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const DOCUMENTS = '/var/lib/docker/volumes/crvs_documents/_data';
+/** The alerts the lab's receiver got from a server since a moment (crvs lab alerts). */
+interface Alert {
+  received: string;
+  from: string;
+  body: { event?: string; unit?: string; server?: string; details?: string; text?: string };
+}
+const alertsSince = (since: number) =>
+  (JSON.parse(crvsBin(['lab', 'alerts', '--json']).stdout) as Alert[]).filter(
+    (a) => Date.parse(a.received) >= since,
+  );
+async function waitForAlert(since: number, match: (a: Alert) => boolean): Promise<Alert | undefined> {
+  for (let i = 0; i < 40; i++) {
+    const hit = alertsSince(since).find(match);
+    if (hit) return hit;
+    await sleep(500);
+  }
+  return undefined;
+}
+/** Every row of production's records table, as one digest (run inside the data node's database container). */
+const recordsDigest = () =>
+  root(
+    'prod-2',
+    'docker exec --user postgres "$(docker ps -q --filter label=com.docker.swarm.service.name=crvs_db)" ' +
+      `psql -d crvs -Atc "SELECT count(*) || ' ' || md5(string_agg(r::text, '|' ORDER BY r.id)) FROM records r"`,
+  ).stdout.trim();
+/** Every attachment file with its digest. */
+const attachmentsDigest = () =>
+  root(
+    'prod-2',
+    `cd ${DOCUMENTS} && find . -type f -exec sha256sum {} + | sort | sha256sum; find . -type f | wc -l`,
+  ).stdout.trim();
 
 let passphrase = '';
 const outputs: string[] = [];
@@ -201,5 +234,189 @@ describe('backups on the lab', () => {
     expect(verified.archive).toBe(archive);
     // Back in the list, so the guard lets retention run again.
     expect(json<{ archives: string[] }>('backup', 'prune', 'production').archives).toContain(archive);
+  });
+  it('fails loudly on a wrong passphrase and an unreachable backup server, alerting while production serves; a killed backup leaves a repository the next run and borg check accept', async () => {
+    expect(archive).not.toBe('');
+    // A wrong passphrase: a clear error, nothing written.
+    const pass = '/etc/crvs/backup/passphrase';
+    root('prod-2', `cp -p ${pass} ${pass}.keep && chmod 0600 ${pass} && echo not-the-passphrase > ${pass}`);
+    try {
+      const wrong = keep(crvs('backup', 'list', 'production'));
+      expect(wrong.status).toBe(1);
+      expect(wrong.stderr).toContain(
+        'wrong passphrase: the passphrase in the secrets store does not open this repository',
+      );
+    } finally {
+      root('prod-2', `mv ${pass}.keep ${pass}`);
+    }
+
+    // The backup server unreachable from production: the run fails with the reason and the failure alerts.
+    let since = Date.now() - 1000;
+    const block = 'OUTPUT -d 10.77.0.41 -p tcp --dport 22 -j REJECT';
+    expect(root('prod-2', `iptables -I ${block}`).status).toBe(0);
+    try {
+      const unreachable = keep(crvs('backup', 'run', 'production'));
+      expect(unreachable.status).toBe(1);
+      expect(unreachable.stderr).toContain(
+        'the backup of production failed: the backup server is unreachable over SSH',
+      );
+      // ...and production kept serving meanwhile.
+      expect((await call(PROD, 'GET', '/stats')).status).toBe(200);
+    } finally {
+      root('prod-2', `iptables -D ${block}`);
+    }
+    const alert = await waitForAlert(since, (a) => a.body.unit === 'crvs-backup.service');
+    expect(alert?.body).toMatchObject({ event: 'unit-failed', server: 'prod-2' });
+    expect(alert?.body.details).toContain('unreachable');
+
+    // A backup killed -9 mid-run (a large new attachment keeps it busy long enough to be caught in the act).
+    root('prod-2', `head -c 600M /dev/urandom > ${DOCUMENTS}/zz-large-upload.bin`);
+    try {
+      root('prod-2', 'systemctl start --no-block crvs-backup.service');
+      let sending = false;
+      for (let i = 0; i < 150 && !sending; i++) {
+        sending = root('prod-2', 'pgrep -f "[b]org create"').status === 0;
+        if (!sending) await sleep(200);
+      }
+      expect(sending).toBe(true);
+      await sleep(2000);
+      root('prod-2', 'systemctl kill --signal=KILL crvs-backup.service');
+      for (let i = 0; i < 50; i++) {
+        if (root('prod-2', 'systemctl is-active crvs-backup.service').stdout.trim() !== 'activating') break;
+        await sleep(200);
+      }
+      expect(root('prod-2', 'systemctl show crvs-backup.service -p Result --value').stdout.trim()).toBe(
+        'signal',
+      );
+    } finally {
+      root('prod-2', `rm -f ${DOCUMENTS}/zz-large-upload.bin`);
+    }
+    // The next backup runs (the killed run's lock does not stop it), and the backup server's own check of the
+    // whole repository passes, as does borg's check of the new archive with its data read back.
+    const next = JSON.parse(keep(must('backup', 'run', 'production', '--json')).stdout) as {
+      archive: string;
+    };
+    expect(JSON.parse(keep(must('backup', 'verify', 'production', '--json')).stdout)).toMatchObject({
+      archive: next.archive,
+      checked: true,
+    });
+    const check = root(
+      'backup-1',
+      'systemctl start crvs-backup-check.service; systemctl show crvs-backup-check.service -p Result --value',
+    );
+    expect(check.stdout.trim()).toBe('success');
+
+    // The timer fires by itself: moved to a few seconds from now, it starts a backup with no one asking.
+    const last = root('prod-2', 'cat /var/lib/crvs/backup/last-run.json').stdout;
+    since = Date.now();
+    const soon = new Date(Date.now() + 8000).toISOString().replace('T', ' ').slice(0, 19);
+    root(
+      'prod-2',
+      `mkdir -p /run/systemd/system/crvs-backup.timer.d && printf '[Timer]\\nOnCalendar=\\nOnCalendar=${soon} UTC\\n' > /run/systemd/system/crvs-backup.timer.d/soon.conf && systemctl daemon-reload && systemctl restart crvs-backup.timer`,
+    );
+    try {
+      let fired = '';
+      for (let i = 0; i < 90 && !fired; i++) {
+        await sleep(1000);
+        const now = root('prod-2', 'cat /var/lib/crvs/backup/last-run.json').stdout;
+        if (
+          now !== last &&
+          root('prod-2', 'systemctl is-active crvs-backup.service').stdout.trim() !== 'activating'
+        )
+          fired = now;
+      }
+      const status = JSON.parse(fired || '{}') as { result?: string; at?: string };
+      expect(status.result).toBe('ok');
+      expect(Date.parse(status.at ?? '')).toBeGreaterThan(since);
+    } finally {
+      root(
+        'prod-2',
+        'rm -rf /run/systemd/system/crvs-backup.timer.d && systemctl daemon-reload && systemctl restart crvs-backup.timer',
+      );
+    }
+    // Back on the spec's schedule (backups.schedule "0 0 * * *"): next midnight, UTC.
+    const midnight = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    expect(
+      root('prod-2', 'systemctl show crvs-backup.timer -p NextElapseUSecRealtime --value').stdout.trim(),
+    ).toMatch(new RegExp(`^\\w{3} ${midnight} 00:00:00 UTC$`));
+  });
+
+  it('recovers production after its data node is lost with its volumes: rebuilt, provisioned, restored with every record and attachment', async () => {
+    expect(archive).not.toBe('');
+    const before = await stats(PROD);
+    const records = recordsDigest();
+    const attachments = attachmentsDigest();
+    expect(records).toMatch(new RegExp(`^${before.records} [0-9a-f]{32}$`));
+    const newest = json<{ name: string }[]>('backup', 'list', 'production')
+      .map((a) => a.name)
+      .sort()
+      .pop();
+    const started = Date.now();
+
+    // The data node is destroyed: its container and Docker's volume (the database and the attachments with it).
+    const volumes = spawnSync(
+      'docker',
+      ['inspect', '--format', '{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}', container('prod-2')],
+      { encoding: 'utf8' },
+    )
+      .stdout.trim()
+      .split(' ')
+      .filter(Boolean);
+    expect(volumes.length).toBeGreaterThan(0);
+    expect(spawnSync('docker', ['rm', '--force', container('prod-2')]).status).toBe(0);
+    expect(spawnSync('docker', ['volume', 'rm', ...volumes]).status).toBe(0);
+
+    // With production's data node gone, the backup server's dead man's switch still speaks (its limit lowered
+    // below zero for this one run: the last archive is only minutes old).
+    const since = Date.now() - 1000;
+    const config = '/etc/crvs-backup-watch.json';
+    root(
+      'backup-1',
+      `cp -p ${config} ${config}.keep && sed -i 's/"stale_after_minutes": *[0-9]*/"stale_after_minutes": -1/' ${config} && systemctl start crvs-backup-watch.service; mv ${config}.keep ${config}`,
+    );
+    const missing = await waitForAlert(since, (a) => a.body.unit === 'crvs-backup-watch.service');
+    expect(missing?.body).toMatchObject({ event: 'unit-failed', server: 'backup-1' });
+    expect(missing?.body.details).toContain('backup-missing: no new archive of production for');
+
+    // A new server in its place (delivered as a hosting provider would), provisioned, the stack placed on it again.
+    lab = ensureDefaultLab();
+    must('provision', 'production');
+    let empty: Record<string, number> = {};
+    for (let i = 0; i < 120 && empty.records !== 0; i++) {
+      empty = await stats(PROD).catch(() => ({}));
+      if (empty.records !== 0) await sleep(2000);
+    }
+    expect(empty).toMatchObject({ records: 0 });
+
+    const report = JSON.parse(
+      keep(must('restore', 'production', '--from', 'production', '--disaster-recovery', '--yes', '--json'))
+        .stdout,
+    ) as { result: string; archive: string; freshBackup?: string };
+    const seconds = Math.round((Date.now() - started) / 1000);
+    expect(report).toMatchObject({ result: 'ok', archive: newest });
+    // What the rebuilt production held (nothing) was backed up first, and is not what was restored.
+    expect(report.freshBackup).toMatch(/^production-\d{4}-/);
+    expect(report.freshBackup).not.toBe(newest);
+
+    expect(await stats(PROD)).toMatchObject({
+      records: before.records,
+      users: before.users,
+      offices: before.offices,
+    });
+    expect(recordsDigest()).toBe(records);
+    expect(attachmentsDigest()).toBe(attachments);
+    expect((await call(PROD, 'GET', `/records/${recordId}`)).json).toMatchObject({
+      id: recordId,
+      name: 'Backed Up',
+      attachmentVerified: true,
+    });
+    // The recovery is reported on production like a drill.
+    expect(json<{ result: string; archive?: string }[]>('backup', 'drills', 'production')[0]).toMatchObject({
+      result: 'ok',
+      archive: newest,
+    });
+    console.log(
+      `disaster recovery of production: ${seconds} s from the loss of prod-2 to its records served again`,
+    );
   });
 });
