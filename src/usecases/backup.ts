@@ -272,8 +272,16 @@ async function recover(fx: Effects, sc: SpecContext, environment: string, o: Res
   const manager = managerHost(sc.spec, environment, sc);
   const replicas = new Map<string, number>();
   for (const service of APP_SERVICES) {
-    const n = Number.parseInt((await fx.exec.run(serviceReplicas(manager, service))).stdout.trim(), 10);
-    replicas.set(service, Number.isNaN(n) ? 1 : n);
+    const text = (await fx.exec.run(serviceReplicas(manager, service))).stdout.trim();
+    if (!/^\d+$/.test(text))
+      throw new CrvsError(
+        'E_RESTORE',
+        `${service} has no replica count on the manager (${text || 'empty'})`,
+        {
+          hint: `crvs deploy ${environment} first; nothing was changed`,
+        },
+      );
+    replicas.set(service, Number(text));
   }
   fx.progress(`stopping ${APP_SERVICES.join(' and ')}; restoring ${archive} on the data node`);
   let report: DrillReport;

@@ -215,19 +215,19 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
       detail: 'production-2027-01-02T00:00:00Z verified and restored',
     };
     const status = { result: 'ok', archive: 'production-1970-01-01T00:00:00Z', at: '1970-01-01T00:00:05Z' };
-    const answers = (over: { restore?: object; stats?: object; backup?: number } = {}) =>
-      new RecordingExecutor([
-        { match: /borg info/, result: { stdout: INFO } },
-        { match: /systemctl start/, result: { code: over.backup ?? 0 } },
-        { match: /last-run\.json/, result: { stdout: JSON.stringify(status) } },
-        { match: /service inspect .*crvs_app$/, result: { stdout: '2\n' } },
-        { match: /service inspect .*crvs_documents$/, result: { stdout: '1\n' } },
-        { match: /crvs-restore/, result: { stdout: JSON.stringify(over.restore ?? recovered) } },
-        {
-          match: /curl/,
-          result: { stdout: JSON.stringify(over.stats ?? { records: 3, users: 5, offices: 4 }) },
-        },
-      ]);
+    const responses = (over: { restore?: object; stats?: object; backup?: number } = {}) => [
+      { match: /borg info/, result: { stdout: INFO } },
+      { match: /systemctl start/, result: { code: over.backup ?? 0 } },
+      { match: /last-run\.json/, result: { stdout: JSON.stringify(status) } },
+      { match: /service inspect .*crvs_app$/, result: { stdout: '2\n' } },
+      { match: /service inspect .*crvs_documents$/, result: { stdout: '1\n' } },
+      { match: /crvs-restore/, result: { stdout: JSON.stringify(over.restore ?? recovered) } },
+      {
+        match: /curl/,
+        result: { stdout: JSON.stringify(over.stats ?? { records: 3, users: 5, offices: 4 }) },
+      },
+    ];
+    const answers = (over: Parameters<typeof responses>[0] = {}) => new RecordingExecutor(responses(over));
 
     it('chooses the archive, backs up what is there, stops the app on the manager, restores on the data node, starts it and checks its counts', async () => {
       const exec = answers();
@@ -268,6 +268,15 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
         restore(fakeEffects(noBackup), sc, 'production', { from: 'production', disasterRecovery: true }),
       ).rejects.toThrow('the backup of production failed');
       expect(noBackup.lines().some((l) => /service scale|crvs-restore/.test(l))).toBe(false);
+      // No stack to stop (never deployed): refused before anything is stopped.
+      const noStack = new RecordingExecutor([
+        { match: /service inspect/, result: { stdout: '' } },
+        ...responses(),
+      ]);
+      await expect(
+        restore(fakeEffects(noStack), sc, 'production', { from: 'production', disasterRecovery: true }),
+      ).rejects.toThrow('crvs_app has no replica count on the manager (empty)');
+      expect(noStack.lines().some((l) => /service scale|crvs-restore/.test(l))).toBe(false);
     });
 
     it("fails when the started app does not answer the archive's counts", async () => {
