@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   E_DEMO: 1,
   E_BACKUP: 1,
   E_RESTORE: 1,
+  E_DNS: 1,
   E_LOCK_FETCH: 1,
   // the GitHub API
   E_GITHUB_API: 1,

@@ -27,6 +27,7 @@ const COMMANDS: { name: string; load: () => Promise<Register> }[] = [
   { name: 'reset', load: async () => (await import('./reset.js')).registerReset },
   { name: 'backup', load: async () => (await import('./backup.js')).registerBackup },
   { name: 'restore', load: async () => (await import('./restore.js')).registerRestore },
+  { name: 'dns', load: async () => (await import('./dns.js')).registerDns },
   { name: 'secrets', load: async () => (await import('./secrets.js')).registerSecrets },
   { name: 'ci', load: async () => (await import('./ci.js')).registerCi },
   { name: 'github', load: async () => (await import('./github.js')).registerGithub },

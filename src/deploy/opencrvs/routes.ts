@@ -12,7 +12,8 @@ const INTERNAL_PATHS: Record<string, string[]> = {
   auth: ['/internal/reindexing-token'],
 };
 
-const acme = (spec: Spec) => spec.tls.mode === 'http-01' || spec.tls.mode === 'dns-01';
+/** Whether the ingress gets its certificates from an ACME CA (Traefik's default directory: Let's Encrypt). */
+export const acme = (spec: Spec) => spec.tls.mode === 'http-01' || spec.tls.mode === 'dns-01';
 
 /** The router labels of one service, made to agree with crvs's ingress. */
 export function routeLabels(
