@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatProblem, validateSpecText } from '../../../src/config/load.js';
-import { PILOT_KEY, PILOT_SPEC } from '../helpers/spec.js';
+import { PILOT_SPEC } from '../helpers/spec.js';
 
 // A valid pilot spec (PILOT_SPEC); each case below breaks it in one or more places.
-const KEY = PILOT_KEY;
 const base = PILOT_SPEC;
 
 /** Replace one exact line fragment of the base spec (fails loudly if the fragment is not there). */
