@@ -61,6 +61,18 @@ describe('the default lab', () => {
       'registry',
       'apt',
     ]);
+    // crvs dns check against the lab's DNS server: qa's one name resolves to its one server; production's
+    // domain to its manager only (the lab's DNS gives an environment's first server), which is a subset.
+    const check = (environment: string) =>
+      crvsBin(['dns', 'check', environment, '--resolver', '10.77.0.2', '--spec', lab.spec, '--json']);
+    const qa = check('qa');
+    expect(qa.status, qa.stderr).toBe(0);
+    expect(JSON.parse(qa.stdout).findings).toEqual([
+      { name: 'qa.lab.crvs.test', status: 'ok', detail: '10.77.0.11' },
+    ]);
+    expect(JSON.parse(check('production').stdout).findings).toEqual([
+      { name: 'lab.crvs.test', status: 'ok', detail: '10.77.0.21 (1 of 2 servers)' },
+    ]);
   });
 
   it("receives what a server posts to the lab's alert receiver; crvs lab alerts shows it", () => {
