@@ -192,7 +192,7 @@ describe('provisioning the lab', () => {
     expect(new Set(sources)).toEqual(new Set(['10.77.0.51']));
   });
 
-  it('refuses passwords and root; refuses an admin key without TOTP on production; accepts key + current code', async () => {
+  it('refuses passwords and root; refuses an admin key without TOTP on production; accepts key + code once, then limits the tries', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crvs-ssh-'));
     const password = askpass(dir, 'password', `cat ${join(lab.dir, 'admin-password')}`);
     const gui = { SSH_ASKPASS: password, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' };
@@ -221,20 +221,53 @@ describe('provisioning the lab', () => {
     );
     const secret = new URL(link.stdout.trim()).searchParams.get('secret') ?? '';
     expect(secret).toBe(await storeValue('production', 'TOTP_OPS'));
-    const code = askpass(dir, 'totp', `oathtool --totp -b '${secret}'`);
-    const withCode = sshAs('ops', 'prod-1', 'hostname', [], {
-      SSH_ASKPASS: code,
-      SSH_ASKPASS_REQUIRE: 'force',
-      DISPLAY: ':0',
-    });
-    expect(withCode.stdout).toBe('prod-1\n');
-    const wrong = askpass(dir, 'wrong', 'echo 000000');
-    const withWrong = sshAs('ops', 'prod-1', 'hostname', [], {
-      SSH_ASKPASS: wrong,
-      SSH_ASKPASS_REQUIRE: 'force',
-      DISPLAY: ':0',
-    });
-    expect(withWrong.status).toBe(255);
+    // One code, computed once: accepted, then refused when replayed (RFC 6238 5.2), within its 30 seconds.
+    const now = spawnSync('oathtool', ['--totp', '-b', secret], { encoding: 'utf8' }).stdout.trim();
+    expect(now).toMatch(/^\d{6}$/);
+    const withCode = (file: string) =>
+      sshAs('ops', 'prod-1', 'hostname', [], {
+        SSH_ASKPASS: file,
+        SSH_ASKPASS_REQUIRE: 'force',
+        DISPLAY: ':0',
+      });
+    const code = askpass(dir, 'totp', `echo ${now}`);
+    expect(withCode(code).stdout).toBe('prod-1\n');
+    const replay = withCode(code);
+    expect(replay.status).toBe(255);
+    expect(replay.stdout).toBe('');
+    expect(withCode(askpass(dir, 'wrong', 'echo 000000')).status).toBe(255);
+    // Three tries in 30 s used up (the login, the replay, the wrong code): the next step's code, valid and never
+    // used, is refused too. The limit is the account's, kept in its secret file, whatever the source address.
+    const next = askpass(
+      dir,
+      'next',
+      `oathtool --totp -b '${secret}' --now="$(date -u -d '+30 seconds' '+%Y-%m-%d %H:%M:%S UTC')"`,
+    );
+    expect(withCode(next).status).toBe(255);
+    const journal = spawnSync(
+      'docker',
+      [
+        'exec',
+        'crvs-lab-prod-1',
+        'journalctl',
+        '-t',
+        'sshd(pam_google_authenticator)',
+        '-o',
+        'cat',
+        '--since=-2min',
+      ],
+      { encoding: 'utf8' },
+    ).stdout;
+    expect(journal).toContain('Trying to reuse a previously used time-based code');
+    expect(journal).toContain('Too many concurrent login attempts');
+    // The module recorded the code used in the secret file (enrolment keeps such a file as it is: see
+    // test/unit/provision/totp-enrol.test.ts).
+    const file = spawnSync(
+      'docker',
+      ['exec', 'crvs-lab-prod-1', 'sh', '-c', "sed -n 's/^\" DISALLOW_REUSE //p' /var/lib/crvs-totp/ops"],
+      { encoding: 'utf8' },
+    ).stdout.trim();
+    expect(file).toMatch(/^\d+/);
     unbanAll(lab.servers);
   });
 
