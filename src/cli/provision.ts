@@ -30,6 +30,10 @@ export function registerProvision(program: Command, ctx: CliContext): void {
     .option('--all', 'every environment the spec has, in one run')
     .option('--check', 'show what would change on servers already provisioned, change nothing')
     .option('--tags <tags>', 'only run tasks with these Ansible tags (comma-separated)')
+    .option(
+      '--server <names>',
+      'only these servers of the environments (comma-separated), e.g. one rebuilt after a loss',
+    )
     .option('--json', 'print the per-host summary as JSON')
     .addHelpText(
       'after',
@@ -37,6 +41,7 @@ export function registerProvision(program: Command, ctx: CliContext): void {
         ['crvs provision qa', 'provision the qa server'],
         ['crvs provision production --check', 'what would change on production'],
         ['crvs provision --all --check', 'drift of every environment, in one run'],
+        ['crvs provision production --server prod-2', 'only the server rebuilt after a loss'],
         [
           'crvs provision production staging backup jump --spec .crvs/lab/crvs.yaml --identity .crvs/lab/id_ed25519',
           'the lab',
@@ -44,7 +49,10 @@ export function registerProvision(program: Command, ctx: CliContext): void {
       ),
     )
     .action(
-      async (named: string[], o: EnvironmentFlags & { all?: boolean; check?: boolean; tags?: string }) => {
+      async (
+        named: string[],
+        o: EnvironmentFlags & { all?: boolean; check?: boolean; tags?: string; server?: string },
+      ) => {
         const { environmentsToProvision, provision } = await import('../usecases/provision.js');
         const { s, fx, out } = await specContext(ctx, o);
         const environments = environmentsToProvision(s.spec, named, o.all === true);
@@ -55,6 +63,7 @@ export function registerProvision(program: Command, ctx: CliContext): void {
           environments,
           ...(o.check ? { check: true } : {}),
           ...(o.tags ? { tags: o.tags.split(',') } : {}),
+          ...(o.server ? { servers: o.server.split(',') } : {}),
         });
         for (const r of results) {
           const environment = r.environment;

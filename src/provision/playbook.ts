@@ -11,6 +11,8 @@ export interface PlaybookOptions {
   environments: string[];
   check?: boolean;
   tags?: string[];
+  /** Only these hosts of the inventory (`--limit`). */
+  limit?: string[];
 }
 
 export function sshProbe(
@@ -37,6 +39,7 @@ export function playbookCommand(dir: string, o: PlaybookOptions, onLine: (l: str
       join(dir, 'inventory.yml'),
       ...(o.check ? ['--check'] : []),
       ...(o.tags?.length ? ['--tags', o.tags.join(',')] : []),
+      ...(o.limit?.length ? ['--limit', o.limit.join(',')] : []),
       packagePath('ansible', 'playbooks', 'site.yml'),
     ],
     env: {

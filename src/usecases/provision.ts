@@ -81,6 +81,8 @@ export interface ProvisionOptions {
   environments: string[];
   check?: boolean;
   tags?: string[];
+  /** Only these servers of the environments (a rebuilt one); the others are neither checked nor changed. */
+  servers?: string[];
 }
 
 /** One environment made ready for the playbook: how to reach its servers, its inventory and its secret values. */
@@ -110,6 +112,13 @@ export async function provision(
       { hint: 'add an admin with an SSH key to crvs.yaml (crvs validate says where)' },
     );
   const wanted = [...new Set(o.environments)];
+  const known = wanted.flatMap((e) => serversOf(spec, e).map((s) => s.name));
+  const stranger = (o.servers ?? []).filter((s) => !known.includes(s));
+  if (stranger.length)
+    throw new UsageError(
+      `--server ${stranger.join(', ')}: not a server of ${wanted.join(', ')}`,
+      `the servers there: ${known.join(', ')}`,
+    );
   const throughJump = spec.connection.method === 'bastion' && wanted.includes('jump') && wanted.length > 1;
   const batches = throughJump ? [['jump'], wanted.filter((e) => e !== 'jump')] : [wanted];
   const results: ProvisionResult[] = [];
@@ -153,7 +162,12 @@ async function provisionBatch(
     const r = await fx.exec.run(
       playbookCommand(
         dir,
-        { environments, ...(o.check ? { check: true } : {}), ...(o.tags ? { tags: o.tags } : {}) },
+        {
+          environments,
+          ...(o.check ? { check: true } : {}),
+          ...(o.tags ? { tags: o.tags } : {}),
+          ...(o.servers?.length ? { limit: o.servers } : {}),
+        },
         (line) => {
           const e: AnsibleEvent | undefined = parseEvent(line);
           if (!e) return;

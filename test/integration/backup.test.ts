@@ -380,7 +380,7 @@ describe('backups on the lab', () => {
 
     // A new server in its place (delivered as a hosting provider would), provisioned, the stack placed on it again.
     lab = ensureDefaultLab();
-    must('provision', 'production');
+    must('provision', 'production', '--server', 'prod-2');
     let empty: Record<string, number> = {};
     for (let i = 0; i < 120 && empty.records !== 0; i++) {
       empty = await stats(PROD).catch(() => ({}));

@@ -68,6 +68,19 @@ describe('provision --check', () => {
   });
 });
 
+describe('provision --server', () => {
+  it('limits the run to the named servers, and refuses a name that is no server of the environments', async () => {
+    const exec = new RecordingExecutor([{ match: 'ansible-playbook', result: { stdout: `${stats}\n` } }]);
+    await provision(fx(exec), s, { ...options, servers: ['prod-2'] });
+    const [playbook] = exec.lines().filter((l) => l.startsWith('ansible-playbook'));
+    expect(playbook).toMatch(/ --check --limit prod-2 \S+site\.yml$/);
+    await expect(provision(fx(exec), s, { ...options, servers: ['qa-1', 'prod-2'] })).rejects.toMatchObject({
+      exitCode: 2,
+      message: '--server qa-1: not a server of production',
+    });
+  });
+});
+
 describe('provision without an admin', () => {
   it('refuses to harden servers nobody could log in to afterwards, before connecting to any', async () => {
     const exec = new RecordingExecutor();
