@@ -2,21 +2,21 @@ import { basename } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-// Lab files in a fixed order: the lab's own checks, then the main job, whose first provisioning of delivered
-// servers the files after it share (see ensureProvisioned in test/integration/helpers/lab.ts), then what needs
-// a provisioned lab. A file not listed runs last.
+// Lab files in a fixed order: the lab's own checks, then first provisioning of delivered servers (which the
+// files after it share, see ensureProvisioned in test/integration/helpers/lab.ts), then what needs a
+// provisioned lab. A file not listed runs last.
 const INTEGRATION_ORDER = [
   'cli-binary.test.ts',
   'secrets.test.ts',
   'github-sync.test.ts',
   'lab.test.ts',
-  // The main job first: from delivered servers, `crvs demo` provisions every environment (the lab's first
-  // provisioning, shared by the files after it), deploys and seeds. provision.test then re-runs it (changed=0).
-  'demo.test.ts',
+  // Before any stack runs: the stacks' health checks cost this 2-core machine so much that provisioning runs
+  // took 1.8 times as long with three stacks up (measured with demo.test first, 2026-12-01).
   'provision.test.ts',
   'deploy.test.ts',
   'opencrvs-preset.test.ts',
-  // Production and staging run the demo stack, seeded, and the backup wiring is in place.
+  'demo.test.ts',
+  // After the demo: production and staging run the demo stack, seeded, and the backup wiring is in place.
   'backup.test.ts',
 ];
 

@@ -126,8 +126,8 @@ beforeAll(() => {
   lab = ensureDefaultLab();
   unbanAll(lab.servers);
   identity = join(lab.dir, 'id_ed25519');
-  // First provisioning from delivered servers, unless a file before this one did it from the lab's spec (in the
-  // suite, demo.test: `crvs demo` provisions every environment first). The next test is the no-change re-run.
+  // First provisioning from delivered servers (in the suite: the lab.test before it leaves them delivered), unless
+  // this lab was provisioned from its spec already. The first test is the no-change re-run.
   ensureProvisioned(lab, ENVIRONMENTS, env());
 });
 
