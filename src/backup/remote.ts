@@ -9,7 +9,7 @@ import { DRILL_LOG } from './drill-report.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { archiveGlob } from './naming.js';
 import { RUN_DIR } from './plan.js';
-import { APP_STATS } from './restore-plan.js';
+import { APP_STATS, replicasArgv, scaleArgv } from './restore-plan.js';
 import { BACKUP_CLIENT_DIR, RECOVERY_PLAN, RESTORE_CLIENT_DIR } from './wiring.js';
 
 export const BACKUP_STATUS = '/var/lib/crvs/backup/last-run.json';
@@ -107,17 +107,13 @@ export const runRestore = (host: RemoteHost, o: RestoreRun): CommandSpec => {
 
 /** Replicas a service is set to run (on a manager). */
 export const serviceReplicas = (host: RemoteHost, service: string): CommandSpec =>
-  onHost(
-    host,
-    sudo('docker', 'service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', service),
-    {
-      description: `read the replicas of ${service}`,
-    },
-  );
+  onHost(host, sudo(...replicasArgv(service)), {
+    description: `read the replicas of ${service}`,
+  });
 
 /** Scale a service and wait until its tasks have converged (on a manager). */
 export const scaleService = (host: RemoteHost, service: string, replicas: number): CommandSpec =>
-  onHost(host, sudo('docker', 'service', 'scale', '--detach=false', `${service}=${replicas}`), {
+  onHost(host, sudo(...scaleArgv(service, replicas)), {
     description: `scale ${service} to ${replicas}`,
     timeoutMs: 600_000,
   });

@@ -34,6 +34,23 @@ export const APP_STATS = [
 ];
 export const PREVIOUS_DB = 'crvs_before_restore';
 
+/** The replicas a service is set to run, and scaling it until its tasks converged (on a Swarm manager). */
+export const replicasArgv = (service: string) => [
+  'docker',
+  'service',
+  'inspect',
+  '--format',
+  '{{.Spec.Mode.Replicated.Replicas}}',
+  service,
+];
+export const scaleArgv = (service: string, replicas: number | string) => [
+  'docker',
+  'service',
+  'scale',
+  '--detach=false',
+  `${service}=${replicas}`,
+];
+
 const psql = (db: string, sql: string, extra: string[] = []) => [
   'docker',
   'exec',
@@ -153,15 +170,8 @@ export function restorePlan(o: {
     },
     swap: {
       services: o.recovery ? [] : APP_SERVICES,
-      replicas: [
-        'docker',
-        'service',
-        'inspect',
-        '--format',
-        '{{.Spec.Mode.Replicated.Replicas}}',
-        '{service}',
-      ],
-      scale: ['docker', 'service', 'scale', '--detach=false', '{service}={replicas}'],
+      replicas: replicasArgv('{service}'),
+      scale: scaleArgv('{service}', '{replicas}'),
       terminate: psql(
         'postgres',
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'crvs' AND pid <> pg_backend_pid()",
