@@ -149,10 +149,12 @@ export function registerLab(program: Command, ctx: CliContext): void {
       const { runInteractive } = await import('../remote/interactive.js');
       const paths = labPaths(dirOf(o));
       const s = findServer((await readLabState(paths)).topology, server);
-      const { run } = runner();
+      const { run, out } = runner();
       const login = await labLogin(run.exec, paths, s, {
         ...(o.user ? { user: o.user } : {}),
-        now: (ctx.io.now ?? (() => new Date()))(),
+        now: ctx.io.now ?? (() => new Date()),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        say: (line) => out.err(`${paint(out, 'cyan', '[lab]')} ${line}`),
       });
       try {
         const code = await runInteractive(

@@ -96,6 +96,9 @@ describe('crvs demo (the main job)', () => {
     ]);
     expect(nodes.status, nodes.stderr).toBe(0);
     expect(nodes.stdout.split('\n').filter(Boolean).sort()).toEqual(['prod-1', 'prod-2']);
+    // A third login within seconds: each code is accepted once, so the lab types the ones the server has not seen.
+    const third = crvsBin(['lab', 'ssh', 'prod-1', 'hostname']);
+    expect([third.status, third.stdout]).toEqual([0, 'prod-1\n']);
     expect({ qa: failed('qa-1'), prod: failed('prod-1') }).toEqual(before);
     // No code is left behind once the session ends.
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith('crvs-lab-login-'))).toEqual([]);
