@@ -29,7 +29,10 @@ export function registerProvision(program: Command, ctx: CliContext): void {
   )
     .option('--all', 'every environment the spec has, in one run')
     .option('--check', 'show what would change on servers already provisioned, change nothing')
-    .option('--tags <tags>', 'only run tasks with these Ansible tags (comma-separated)')
+    .option(
+      '--tags <tags>',
+      'only these roles (comma-separated): users, base, ssh, alerts, firewall, docker, swarm, backup, jump',
+    )
     .option(
       '--server <names>',
       'only these servers of the environments (comma-separated), e.g. one rebuilt after a loss',
@@ -42,6 +45,7 @@ export function registerProvision(program: Command, ctx: CliContext): void {
         ['crvs provision production --check', 'what would change on production'],
         ['crvs provision --all --check', 'drift of every environment, in one run'],
         ['crvs provision production --server prod-2', 'only the server rebuilt after a loss'],
+        ['crvs provision production --tags users', 'apply a change of admins only'],
         [
           'crvs provision production staging backup jump --spec .crvs/lab/crvs.yaml --identity .crvs/lab/id_ed25519',
           'the lab',
@@ -54,6 +58,8 @@ export function registerProvision(program: Command, ctx: CliContext): void {
         o: EnvironmentFlags & { all?: boolean; check?: boolean; tags?: string; server?: string },
       ) => {
         const { environmentsToProvision, provision } = await import('../usecases/provision.js');
+        const { parseTags } = await import('../provision/playbook.js');
+        const tags = o.tags === undefined ? undefined : parseTags(o.tags);
         const { s, fx, out } = await specContext(ctx, o);
         const environments = environmentsToProvision(s.spec, named, o.all === true);
         out.err(
@@ -62,7 +68,7 @@ export function registerProvision(program: Command, ctx: CliContext): void {
         const results = await provision(fx, s, {
           environments,
           ...(o.check ? { check: true } : {}),
-          ...(o.tags ? { tags: o.tags.split(',') } : {}),
+          ...(tags ? { tags } : {}),
           ...(o.server ? { servers: o.server.split(',') } : {}),
         });
         for (const r of results) {

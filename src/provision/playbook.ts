@@ -2,6 +2,7 @@
 // the ansible-playbook invocation over a generated inventory (one group per environment; its secret values in
 // 0600 group_vars files beside it, which Ansible reads for an inventory file's groups).
 import { join } from 'node:path';
+import { UsageError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import type { CommandSpec } from '../remote/executor.js';
 import { sshArgv } from '../remote/ssh.js';
@@ -13,6 +14,36 @@ export interface PlaybookOptions {
   tags?: string[];
   /** Only these hosts of the inventory (`--limit`). */
   limit?: string[];
+}
+
+/**
+ * The tags of site.yml's roles, for `--tags`: each role has its own, and `users` also covers the TOTP enrolment
+ * in crvs_ssh, so a change of admins is applied whole by `--tags users`.
+ */
+export const PLAYBOOK_TAGS = [
+  'users',
+  'base',
+  'ssh',
+  'alerts',
+  'firewall',
+  'docker',
+  'swarm',
+  'backup',
+  'jump',
+];
+
+/** `--tags a,b` as a list; an unknown tag would run nothing at all, so it is refused. */
+export function parseTags(raw: string): string[] {
+  const tags = raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const unknown = tags.filter((t) => !PLAYBOOK_TAGS.includes(t));
+  if (!tags.length || unknown.length)
+    throw new UsageError(
+      `${unknown.length ? `unknown tag ${unknown.join(', ')}` : 'no tag given'}: --tags takes ${PLAYBOOK_TAGS.join(', ')}`,
+    );
+  return tags;
 }
 
 export function sshProbe(

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { PACKAGE_ROOT } from '../../../src/paths.js';
-import { playbookCommand, sshProbe } from '../../../src/provision/playbook.js';
+import { PLAYBOOK_TAGS, parseTags, playbookCommand, sshProbe } from '../../../src/provision/playbook.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { Effects } from '../../../src/usecases/context.js';
 import { provision } from '../../../src/usecases/provision.js';
@@ -115,6 +116,47 @@ describe('the commands of a provisioning run, exactly', () => {
       PYTHONUNBUFFERED: '1',
     });
     expect(c.description).toBe('ansible-playbook site.yml (qa, production)');
+  });
+
+  it('--tags takes the tags the playbook gives its roles, and refuses others (they would run nothing)', () => {
+    interface Play {
+      roles?: { role: string; tags: string[] }[];
+      tasks?: { tags?: string[] }[];
+    }
+    const plays = parseYaml(
+      readFileSync(join(PACKAGE_ROOT, 'ansible', 'playbooks', 'site.yml'), 'utf8'),
+    ) as Play[];
+    const roleTags = plays.flatMap((p) => (p.roles ?? []).map((r) => `${r.role}:${r.tags.join(',')}`));
+    expect(roleTags).toEqual([
+      'crvs_users:users',
+      'crvs_base:base',
+      'crvs_ssh:ssh',
+      'crvs_alerts:alerts',
+      'crvs_firewall:firewall',
+      'crvs_docker:docker',
+      'crvs_swarm:swarm',
+      'crvs_backup_server:backup',
+      'crvs_backup_client:backup',
+      'crvs_backup_restore:backup',
+      'crvs_jump:jump',
+    ]);
+    const all = new Set([
+      ...roleTags.map((t) => t.split(':')[1]),
+      ...plays.flatMap((p) => (p.tasks ?? []).flatMap((t) => t.tags ?? [])),
+    ]);
+    expect([...all].sort()).toEqual([...PLAYBOOK_TAGS].sort());
+    // The TOTP enrolment goes with the accounts.
+    const ssh = parseYaml(
+      readFileSync(join(PACKAGE_ROOT, 'ansible', 'roles', 'crvs_ssh', 'tasks', 'main.yml'), 'utf8'),
+    ) as { name: string; tags?: string[] }[];
+    expect(ssh.filter((t) => t.tags).map((t) => [t.name.split(' (')[0], t.tags])).toEqual([
+      ["Enrol each admin's TOTP secret", ['users']],
+    ]);
+    expect(parseTags('users, ssh')).toEqual(['users', 'ssh']);
+    expect(() => parseTags('users,sshd')).toThrow(
+      'unknown tag sshd: --tags takes users, base, ssh, alerts, firewall, docker, swarm, backup, jump',
+    );
+    expect(() => parseTags(',')).toThrow('no tag given: --tags takes users');
   });
 
   it('the probe that tells which account a server accepts', () => {
