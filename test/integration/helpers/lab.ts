@@ -149,12 +149,14 @@ export function ensureProvisioned(lab: LabInfo, environments: string[], env: Nod
 
 /**
  * crvs against the lab's spec, as its operator: the lab key (which also opens the stores) and an alert webhook
- * for `secrets init` to take. `must` fails the test with crvs's own error output.
+ * for `secrets init` to take: the lab's receiver, as `crvs demo` gives, so that whichever file initialises an
+ * environment first, its alerts reach `crvs lab alerts` (backup.test reads production's from there).
+ * `must` fails the test with crvs's own error output.
  */
 export function labCommands(lab: () => LabInfo) {
   const env = () => ({
     CRVS_IDENTITY: join(lab().dir, 'id_ed25519'),
-    CRVS_SECRET_ALERT_WEBHOOK_URL: 'http://10.77.0.1:9/alerts',
+    CRVS_SECRET_ALERT_WEBHOOK_URL: 'http://10.77.0.2:9000/alerts',
   });
   const crvs = (...args: string[]) => crvsBin([...args, '--spec', lab().spec], { env: env() });
   const must = (...args: string[]) => {
