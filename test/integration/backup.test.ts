@@ -31,7 +31,8 @@ const alertsSince = (since: number) =>
     (a) => Date.parse(a.received) >= since,
   );
 async function waitForAlert(since: number, match: (a: Alert) => boolean): Promise<Alert | undefined> {
-  // Up to a minute: the alert unit reads the journal and posts with a 10 s timeout, slow on a loaded machine.
+  // Up to a minute (the alert unit reads the journal, then posts with a 10 s timeout). A wait that ends empty says
+  // little by itself: the test prints the alert unit's status, which is how a dead webhook was found.
   for (let i = 0; i < 120; i++) {
     const hit = alertsSince(since).find(match);
     if (hit) return hit;
