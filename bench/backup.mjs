@@ -6,6 +6,7 @@
 // Run on demand (not a test), after `npm run build`, on a lab where `crvs demo` ran (production, staging and the
 // backup server provisioned, the demo stack deployed, backups wired):
 //   node bench/backup.mjs [--records 20000] [--mean-kb 100] [--days 4] [--rate 10mbit] [--restore-rate 100mbit] [--keep]
+//   node bench/backup.mjs --restore-only   (after a run with --keep: only the restore against a raw copy)
 // It adds a generated dataset to production (records in Postgres, one attachment file each: random bytes, as
 // scanned documents do not compress), then simulates days of 1% new and 0.5% corrected records, each followed by
 // `crvs backup run production` with the lab's links shaped to --rate. Bytes sent to the backup server are counted
