@@ -1,6 +1,6 @@
 // The daily restore drill on staging, as data: what crvs-restore (ansible/roles/crvs_backup_restore) runs, in
-// order, and the gates between. Verify first (newest archive, its age, `borg check` of it with its data read
-// back, its manifest, a trial restore into a scratch database whose rows are counted), and only on an `ok`
+// order, and the gates between. Verify first (newest archive, its age, `borg check` of its metadata, its
+// manifest, a trial restore into a scratch database whose rows are counted), and only on an `ok`
 // verdict stop the app, swap the scratch database and the attachments in, start the app and compare what it
 // answers with the manifest. Demo preset only for now. Pure.
 import { STACK } from '../config/environment.js';
@@ -127,7 +127,11 @@ export function restorePlan(o: {
     staleAfterMinutes: o.staleAfterMinutes,
     containerLookup: containerLookup(),
     list: borgList(repo, archiveGlob(o.source)),
-    check: borgCheck(repo, { archive: ARCHIVE_TOKEN, verifyData: true }),
+    // Without --verify-data: that reads the whole archive once more before the extract reads it again. The
+    // extract authenticates every chunk it decrypts (a damaged one fails it: verdict corrupt), the dump's sha256
+    // is compared with the manifest, and nothing is swapped before the extract is complete, so the gate holds at
+    // half the bytes over the link (bench/README.md, restore). `crvs backup verify` still reads everything.
+    check: borgCheck(repo, { archive: ARCHIVE_TOKEN, verifyData: false }),
     manifest: borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/${MANIFEST_FILE}`)),
     dump: {
       store: DUMP_STORE,
