@@ -15,7 +15,7 @@
 // Traffic stays inside the lab: docker exec into the lab's containers and the lab's own network.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { crvs, crvsJson, lab, root } from './lab-env.mjs';
@@ -323,7 +323,13 @@ try {
 }
 
 result.targets = { sentRatio: 1.2, nightlySeconds: '1.1 x new bytes at the rate + 60 s', restoreRatio: 0.8 };
-writeFileSync(join(root, 'bench', 'results', 'backup.json'), `${JSON.stringify(result, null, 2)}\n`);
+const resultFile = join(root, 'bench', 'results', 'backup.json');
+// --restore-only replaces the restore of the last full run's record and keeps its nights.
+const recorded =
+  options.restoreOnly && existsSync(resultFile)
+    ? { ...JSON.parse(readFileSync(resultFile, 'utf8')), restore: { ...result.restore, date: result.date } }
+    : result;
+writeFileSync(resultFile, `${JSON.stringify(recorded, null, 2)}\n`);
 const misses = [
   ...result.days.filter((d) => d.ratio > 1.2).map((d) => `day ${d.day} sent ${d.ratio}x its new bytes`),
   ...result.days.filter((d) => d.seconds > d.targetSeconds).map((d) => `day ${d.day} took ${d.seconds} s`),
