@@ -119,6 +119,21 @@ export const borgCompact = (repo: string): string[] => [
   repo,
 ];
 
+/**
+ * The repository's key, sealed by the passphrase as it is kept in the repository (repokey): printed to stdout. A
+ * copy lets `borg key import` repair a repository whose key was damaged; without the passphrase it opens nothing.
+ */
+export const borgKeyExport = (repo: string): string[] => ['borg', 'key', 'export', repo];
+
+/** The text `borg key export` prints: a `BORG_KEY <repository id>` line, then the sealed key. Its id, or why not. */
+export function parseExportedKey(
+  text: string,
+): { ok: true; repositoryId: string } | { ok: false; problem: string } {
+  const m = /^BORG_KEY ([0-9a-f]{64})\n[A-Za-z0-9+/=\n]+$/.exec(text);
+  if (!m) return { ok: false, problem: 'borg key export printed something else than a repository key' };
+  return { ok: true, repositoryId: m[1] as string };
+}
+
 /** Environment for borg on the operator's machine or CI: passphrase on stdin, SSH through the given argv. */
 export function operatorBorgEnv(rsh: string[]): Record<string, string> {
   return {

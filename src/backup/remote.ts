@@ -4,7 +4,7 @@
 import type { CommandSpec } from '../remote/executor.js';
 import { onHost, type RemoteHost } from '../remote/host.js';
 import { cmd, sudo } from '../remote/shell.js';
-import { borgCheck, borgExtractToStdout, LOCK_WAIT_SECONDS } from './borg.js';
+import { borgCheck, borgExtractToStdout, borgKeyExport, LOCK_WAIT_SECONDS } from './borg.js';
 import { DRILL_LOG } from './drill-report.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { archiveGlob } from './naming.js';
@@ -61,6 +61,15 @@ export const checkArchive = (host: RemoteHost, repository: string, archive: stri
     description: `check ${archive}`,
     allowFailure: true,
     timeoutMs: 6 * HOUR,
+  });
+
+/** The repository's sealed key, read through production's own key; the output is kept out of every event. */
+export const exportRepositoryKey = (host: RemoteHost, repository: string): CommandSpec =>
+  onHost(host, transient(BACKUP_CLIENT_DIR, {}, borgKeyExport(repository)), {
+    description: `export the repository key of ${host.environment}`,
+    allowFailure: true,
+    secretOutput: true,
+    timeoutMs: HOUR,
   });
 
 export const readManifest = (host: RemoteHost, repository: string, archive: string): CommandSpec =>

@@ -17,6 +17,8 @@ export const RESTORE_SSH_KEY = 'RESTORE_SSH_KEY';
 /** Full access to production's repository: used only by `crvs backup prune` and for disaster recovery. */
 export const BACKUP_PRUNE_SSH_KEY = 'BACKUP_PRUNE_SSH_KEY';
 export const PASSPHRASE = 'BACKUP_ENCRYPTION_PASSPHRASE';
+/** A copy of the repository's key (sealed by the passphrase), kept by `crvs backup run` for `borg key import`. */
+export const REPOSITORY_KEY = 'BACKUP_REPOSITORY_KEY';
 
 export const BORG_USER = 'borg';
 export const BORG_ROOT = '/srv/borg';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { REPOSITORY_KEY } from '../backup/wiring.js';
 import { renderTable } from '../report/table.js';
 import { type CliContext, examples } from './context.js';
 import { type EnvironmentFlags, environmentOptions, specContext } from './environment.js';
@@ -39,7 +40,8 @@ export function registerBackup(program: Command, ctx: CliContext): void {
       o.json
         ? JSON.stringify(r, null, 2)
         : `${environment}: ${r.archive} in ${r.seconds ?? '?'} s, ${mb(r.stats?.original_size)} read, ` +
-            `${mb(r.stats?.deduplicated_size)} new after deduplication`,
+            `${mb(r.stats?.deduplicated_size)} new after deduplication\n` +
+            `repository key in the ${environment} secrets store (${REPOSITORY_KEY}): ${r.repositoryKey}`,
     );
   });
 

@@ -23,6 +23,8 @@ export interface OnHostOptions {
   description?: string;
   allowFailure?: boolean;
   timeoutMs?: number;
+  /** The remote command prints a secret: its stdout stays out of every event (CommandSpec.secretOutput). */
+  secretOutput?: boolean;
 }
 
 export function onHost(host: RemoteHost, remote: ShellLine, options: OnHostOptions = {}): CommandSpec {
@@ -31,6 +33,7 @@ export function onHost(host: RemoteHost, remote: ShellLine, options: OnHostOptio
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.description ? { description: options.description } : {}),
     ...(options.allowFailure ? { allowFailure: true } : {}),
+    ...(options.secretOutput ? { secretOutput: true } : {}),
     timeoutMs: options.timeoutMs ?? 120_000,
   };
 }

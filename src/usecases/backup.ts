@@ -12,6 +12,7 @@ import {
   explainBorgFailure,
   operatorBorgEnv,
   parseBorgList,
+  parseExportedKey,
 } from '../backup/borg.js';
 import { type DrillReport, parseDrillLog } from '../backup/drill-report.js';
 import { type Manifest, parseManifest } from '../backup/manifest.js';
@@ -21,6 +22,7 @@ import {
   type ArchiveInfo,
   appStats,
   checkArchive,
+  exportRepositoryKey,
   listArchives,
   parseArchiveInfo,
   type RestoreRun,
@@ -34,10 +36,17 @@ import {
 } from '../backup/remote.js';
 import { APP_SERVICES, appCountMismatches } from '../backup/restore-plan.js';
 import { guardPrune, planPrune } from '../backup/retention.js';
-import { BACKUP_PRUNE_SSH_KEY, type BackupEnds, backupEnds, PASSPHRASE } from '../backup/wiring.js';
+import {
+  BACKUP_PRUNE_SSH_KEY,
+  type BackupEnds,
+  backupEnds,
+  PASSPHRASE,
+  REPOSITORY_KEY,
+} from '../backup/wiring.js';
 import { serversOf, specPaths } from '../config/environment.js';
 import { CrvsError, UsageError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
+import { openStore, setSecret } from '../secrets/manage.js';
 import { SecretStore } from '../secrets/store.js';
 import { type Effects, managerHost, pollPause, type SpecContext, serverHost } from './context.js';
 
@@ -80,6 +89,8 @@ export interface BackupRunResult {
   error?: string;
   seconds?: number;
   stats?: { original_size?: number; compressed_size?: number; deduplicated_size?: number; nfiles?: number };
+  /** The copy of the repository's key in the source's secrets store (BACKUP_REPOSITORY_KEY) after this run. */
+  repositoryKey?: string;
 }
 
 /** A backup now, through the timer's own unit (so a failure also alerts); the runner's status is the result. */
@@ -103,7 +114,33 @@ export async function runBackup(fx: Effects, sc: SpecContext, environment: strin
       { hint: `journalctl -u crvs-backup.service on ${ends.source.server}` },
     );
   const { at: _at, ...result } = s;
-  return result;
+  return { ...result, repositoryKey: await keepRepositoryKey(fx, sc, host, ends) };
+}
+
+/**
+ * A copy of the repository's key (sealed by the passphrase) in the source's secrets store, so that the store and
+ * the backup server's files are enough even if the key inside the repository is damaged (docs/backups.md).
+ * Written when the store has none or another one; never fails the backup it follows, but says why it was not kept.
+ */
+async function keepRepositoryKey(
+  fx: Effects,
+  sc: SpecContext,
+  host: RemoteHost,
+  ends: BackupEnds,
+): Promise<string> {
+  const r = await fx.exec.run(exportRepositoryKey(host, ends.repository));
+  if (r.code !== 0) return `not kept: ${explainBorgFailure(r.stderr) ?? 'borg key export failed'}`;
+  const parsed = parseExportedKey(r.stdout);
+  if (!parsed.ok) return `not kept: ${parsed.problem}`;
+  const c = { ...sc, exec: fx.exec, environment: ends.source.environment };
+  try {
+    const held = (await openStore(c).load(sc.identity)).get(REPOSITORY_KEY)?.value.reveal();
+    if (held === r.stdout) return 'unchanged';
+    await setSecret(c, REPOSITORY_KEY, r.stdout);
+    return held === undefined ? 'stored' : 'replaced';
+  } catch (e) {
+    return `not kept: ${(e as Error).message}`;
+  }
 }
 
 export async function archives(fx: Effects, sc: SpecContext, environment: string): Promise<ArchiveInfo[]> {

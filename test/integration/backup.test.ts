@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo, labCommands } from './helpers/lab.js';
@@ -54,6 +55,44 @@ const attachmentsDigest = () =>
     `cd ${DOCUMENTS} && find . -type f -exec sha256sum {} + | sort | sha256sum; find . -type f | wc -l`,
   ).stdout.trim();
 
+/**
+ * Moves a systemd timer of a lab server to a few seconds from now, so that it fires by itself; waits until `done`
+ * holds and the service has ended (up to `seconds`); then puts the spec's schedule back.
+ */
+async function fireSoon(
+  server: string,
+  unit: string,
+  done: () => boolean,
+  seconds: number,
+): Promise<boolean> {
+  const dropIn = `/run/systemd/system/${unit}.timer.d`;
+  const soon = new Date(Date.now() + 8000).toISOString().replace('T', ' ').slice(0, 19);
+  root(
+    server,
+    `mkdir -p ${dropIn} && printf '[Timer]\\nOnCalendar=\\nOnCalendar=${soon} UTC\\n' > ${dropIn}/soon.conf && systemctl daemon-reload && systemctl restart ${unit}.timer`,
+  );
+  try {
+    for (let i = 0; i < seconds; i++) {
+      await sleep(1000);
+      if (done() && root(server, `systemctl is-active ${unit}.service`).stdout.trim() !== 'activating')
+        return true;
+    }
+    return false;
+  } finally {
+    root(server, `rm -rf ${dropIn} && systemctl daemon-reload && systemctl restart ${unit}.timer`);
+  }
+}
+/** When a timer of a lab server fires next, as systemd says it. */
+const nextElapse = (server: string, unit: string) =>
+  root(server, `systemctl show ${unit}.timer -p NextElapseUSecRealtime --value`).stdout.trim();
+/** The next time a daily schedule at `hour`:00 UTC comes, as systemd prints it. */
+const nextDaily = (hour: number) => {
+  const at = new Date();
+  at.setUTCHours(hour, 0, 0, 0);
+  if (at.getTime() <= Date.now()) at.setUTCDate(at.getUTCDate() + 1);
+  return new RegExp(`^\\w{3} ${at.toISOString().slice(0, 10)} ${String(hour).padStart(2, '0')}:00:00 UTC$`);
+};
+
 let passphrase = '';
 const outputs: string[] = [];
 const keep = <R extends { stdout: string; stderr: string }>(r: R): R => {
@@ -89,8 +128,10 @@ describe('backups on the lab', () => {
     production = await stats(PROD);
 
     const run = keep(must('backup', 'run', 'production', '--json'));
-    const result = JSON.parse(run.stdout) as { result: string; archive: string };
+    const result = JSON.parse(run.stdout) as { result: string; archive: string; repositoryKey: string };
     expect(result.result).toBe('ok');
+    // The first backup stores the key's copy; a later one finds the same key there.
+    expect(result.repositoryKey).toMatch(/^(stored|unchanged)$/);
     expect(result.archive).toMatch(/^production-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     archive = result.archive;
 
@@ -114,6 +155,47 @@ describe('backups on the lab', () => {
     expect(pg?.records['public.users']).toBe(production.users);
     // One attachment per record, each a file in the documents volume.
     expect(verified.manifest.attachments.count).toBe(production.records);
+  });
+
+  it("keeps a copy of the repository key in production's store: with it, a repository whose key is destroyed opens again", () => {
+    expect(archive).not.toBe('');
+    // Recovery as docs/backups.md tells it, on this host as the trusted machine: a copy of the backup server's
+    // repository, its key removed from its config, opened again with only what production's store holds.
+    const dir = mkdtempSync(join(tmpdir(), 'crvs-key-import-'));
+    try {
+      const copy = join(dir, 'repo');
+      const cp = spawnSync('docker', ['cp', `${container('backup-1')}:/srv/borg/repos/production`, copy], {
+        encoding: 'utf8',
+      });
+      expect(cp.stderr).toBe('');
+      const config = join(copy, 'config');
+      writeFileSync(config, readFileSync(config, 'utf8').replace(/^key = .*\n(?:[ \t].*\n)*/m, ''));
+      const keyFile = join(dir, 'key');
+      writeFileSync(
+        keyFile,
+        `${must('secrets', 'get', 'production', 'BACKUP_REPOSITORY_KEY').stdout.trim()}\n`,
+        {
+          mode: 0o600,
+        },
+      );
+      const borg = (...args: string[]) =>
+        spawnSync('borg', args, {
+          input: passphrase,
+          encoding: 'utf8',
+          env: { ...process.env, BORG_PASSPHRASE_FD: '0', BORG_BASE_DIR: join(dir, 'home') },
+        });
+      const before = borg('list', '--short', copy);
+      expect([before.status, before.stderr.trim()]).toEqual([
+        2,
+        `No key entry found in the config of repository ${copy}.`,
+      ]);
+      expect(borg('key', 'import', copy, keyFile).status).toBe(0);
+      const after = borg('list', '--short', copy);
+      expect(after.stderr).toBe('');
+      expect(after.stdout.split('\n')).toContain(archive);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the passphrase off the backup server, out of the unit and out of every output', () => {
@@ -159,12 +241,25 @@ describe('backups on the lab', () => {
     );
     expect(await stats(STAGING)).toEqual(before);
 
-    const report = JSON.parse(
-      keep(must('restore', 'staging', '--from', 'production', '--archive', archive, '--yes', '--json'))
-        .stdout,
-    ) as { result: string; archive: string; counts: Record<string, number> };
+    // The daily drill fires by itself: its timer, moved to a few seconds from now, runs crvs-restore.service, which
+    // takes the newest archive (the one above), verifies it and swaps it in. (`crvs restore` runs the same program
+    // over SSH: the disaster recovery below goes through it.)
+    const drillLog = '/var/lib/crvs/backup/restore-drills.jsonl';
+    const drillLines = () => root('staging-1', `cat ${drillLog} | wc -l`).stdout.trim();
+    const linesBefore = drillLines();
+    expect(await fireSoon('staging-1', 'crvs-restore', () => drillLines() !== linesBefore, 240)).toBe(true);
+    expect(root('staging-1', 'systemctl show crvs-restore.service -p Result --value').stdout.trim()).toBe(
+      'success',
+    );
+    const report = json<{ result: string; archive: string; counts: Record<string, number> }[]>(
+      'backup',
+      'drills',
+      'staging',
+    )[0];
     expect(report).toMatchObject({ result: 'ok', archive });
-    expect(report.counts['postgres.public.records']).toBe(production.records);
+    expect(report?.counts['postgres.public.records']).toBe(production.records);
+    // Back on environments.staging.restore.schedule ("0 1 * * *"): next 01:00, UTC.
+    expect(nextElapse('staging-1', 'crvs-restore')).toMatch(nextDaily(1));
     const after = await stats(STAGING);
     expect(after).toMatchObject({
       records: production.records,
@@ -313,36 +408,13 @@ describe('backups on the lab', () => {
     // The timer fires by itself: moved to a few seconds from now, it starts a backup with no one asking.
     const last = root('prod-2', 'cat /var/lib/crvs/backup/last-run.json').stdout;
     since = Date.now();
-    const soon = new Date(Date.now() + 8000).toISOString().replace('T', ' ').slice(0, 19);
-    root(
-      'prod-2',
-      `mkdir -p /run/systemd/system/crvs-backup.timer.d && printf '[Timer]\\nOnCalendar=\\nOnCalendar=${soon} UTC\\n' > /run/systemd/system/crvs-backup.timer.d/soon.conf && systemctl daemon-reload && systemctl restart crvs-backup.timer`,
-    );
-    try {
-      let fired = '';
-      for (let i = 0; i < 90 && !fired; i++) {
-        await sleep(1000);
-        const now = root('prod-2', 'cat /var/lib/crvs/backup/last-run.json').stdout;
-        if (
-          now !== last &&
-          root('prod-2', 'systemctl is-active crvs-backup.service').stdout.trim() !== 'activating'
-        )
-          fired = now;
-      }
-      const status = JSON.parse(fired || '{}') as { result?: string; at?: string };
-      expect(status.result).toBe('ok');
-      expect(Date.parse(status.at ?? '')).toBeGreaterThan(since);
-    } finally {
-      root(
-        'prod-2',
-        'rm -rf /run/systemd/system/crvs-backup.timer.d && systemctl daemon-reload && systemctl restart crvs-backup.timer',
-      );
-    }
+    const status = () => root('prod-2', 'cat /var/lib/crvs/backup/last-run.json').stdout;
+    expect(await fireSoon('prod-2', 'crvs-backup', () => status() !== last, 90)).toBe(true);
+    const fired = JSON.parse(status()) as { result?: string; at?: string };
+    expect(fired.result).toBe('ok');
+    expect(Date.parse(fired.at ?? '')).toBeGreaterThan(since);
     // Back on the spec's schedule (backups.schedule "0 0 * * *"): next midnight, UTC.
-    const midnight = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-    expect(
-      root('prod-2', 'systemctl show crvs-backup.timer -p NextElapseUSecRealtime --value').stdout.trim(),
-    ).toMatch(new RegExp(`^\\w{3} ${midnight} 00:00:00 UTC$`));
+    expect(nextElapse('prod-2', 'crvs-backup')).toMatch(nextDaily(0));
   });
 
   it('recovers production after its data node is lost with its volumes: rebuilt, provisioned, restored with every record and attachment', async () => {

@@ -11,6 +11,7 @@ import {
   explainBorgFailure,
   operatorBorgEnv,
   parseBorgList,
+  parseExportedKey,
   repositoryUrl,
 } from '../../../src/backup/borg.js';
 import { cmd } from '../../../src/remote/shell.js';
@@ -157,5 +158,19 @@ describe('borg output', () => {
     ['something else', undefined],
   ])('explains %s', (stderr, expected) => {
     expect(explainBorgFailure(stderr)).toBe(expected);
+  });
+
+  it("reads borg key export's output: the repository id, or a refusal of anything else", () => {
+    // borg 1.2.4's output shape (a throw-away repository's, key text shortened).
+    const id = '74c184d0eb258d3f22f14865bfa20540defc02d8729b914fc85ab08d04e41aa7';
+    expect(parseExportedKey(`BORG_KEY ${id}\nhqlhbGdvcml0aG2mc2hh\nMjU2pGRhdGHaAZ6Z=\n`)).toEqual({
+      ok: true,
+      repositoryId: id,
+    });
+    for (const text of ['', `BORG_KEY ${id}\n`, 'Repository /srv/borg/repos/production does not exist.\n'])
+      expect(parseExportedKey(text)).toEqual({
+        ok: false,
+        problem: 'borg key export printed something else than a repository key',
+      });
   });
 });

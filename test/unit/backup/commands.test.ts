@@ -63,10 +63,30 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
       archive: 'production-1970-01-01T00:00:00Z',
       seconds: 5,
       stats: { original_size: 65480, deduplicated_size: 900 },
+      repositoryKey: 'not kept: borg key export printed something else than a repository key',
     });
     expect(exec.lines()).toEqual([
       `${SSH_PROD2} sudo -n systemctl start crvs-backup.service`,
       `${SSH_PROD2} sudo -n cat /var/lib/crvs/backup/last-run.json`,
+      `${SSH_PROD2} ${transient('backup')} borg key export ${REPO}`,
+    ]);
+    // The exported key is output nobody sees: kept out of progress events and error messages.
+    expect(exec.commands.at(-1)?.secretOutput).toBe(true);
+  });
+
+  it('keeps the backup a success when the repository key cannot be exported, and says why', async () => {
+    const status = { result: 'ok', archive: 'production-1970-01-01T00:00:00Z', at: '1970-01-01T00:00:05Z' };
+    const exec = new RecordingExecutor([
+      { match: /cat \/var\/lib/, result: { stdout: JSON.stringify(status) } },
+      {
+        match: /borg key export/,
+        result: { code: 2, stderr: 'Remote: ssh: connect to host 10.77.0.41 port 22: Connection refused' },
+      },
+    ]);
+    const r = await runBackup(fakeEffects(exec), sc, 'production');
+    expect([r.result, r.repositoryKey]).toEqual([
+      'ok',
+      'not kept: the backup server is unreachable over SSH',
     ]);
   });
 
@@ -241,6 +261,7 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
         `${SSH_PROD2} ${transient('backup')} borg info --lock-wait 600 --json --glob-archives 'production-*' ${REPO}`,
         `${SSH_PROD2} sudo -n systemctl start crvs-backup.service`,
         `${SSH_PROD2} sudo -n cat /var/lib/crvs/backup/last-run.json`,
+        `${SSH_PROD2} ${transient('backup')} borg key export ${REPO}`,
         `${SSH_PROD1} sudo -n docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' crvs_app`,
         `${SSH_PROD1} sudo -n docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' crvs_documents`,
         `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_app=0`,
