@@ -125,13 +125,11 @@ export const borgCompact = (repo: string): string[] => [
  */
 export const borgKeyExport = (repo: string): string[] => ['borg', 'key', 'export', repo];
 
-/** The text `borg key export` prints: a `BORG_KEY <repository id>` line, then the sealed key. Its id, or why not. */
-export function parseExportedKey(
-  text: string,
-): { ok: true; repositoryId: string } | { ok: false; problem: string } {
-  const m = /^BORG_KEY ([0-9a-f]{64})\n[A-Za-z0-9+/=\n]+$/.exec(text);
-  if (!m) return { ok: false, problem: 'borg key export printed something else than a repository key' };
-  return { ok: true, repositoryId: m[1] as string };
+/** What is wrong with a `borg key export` output (a `BORG_KEY <repository id>` line, then the sealed key), if anything. */
+export function exportedKeyProblem(text: string): string | undefined {
+  return /^BORG_KEY [0-9a-f]{64}\n[A-Za-z0-9+/=\n]+$/.test(text)
+    ? undefined
+    : 'borg key export printed something else than a repository key';
 }
 
 /** Environment for borg on the operator's machine or CI: passphrase on stdin, SSH through the given argv. */

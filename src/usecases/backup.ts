@@ -10,9 +10,9 @@ import {
   borgList,
   borgPrune,
   explainBorgFailure,
+  exportedKeyProblem,
   operatorBorgEnv,
   parseBorgList,
-  parseExportedKey,
 } from '../backup/borg.js';
 import { type DrillReport, parseDrillLog } from '../backup/drill-report.js';
 import { type Manifest, parseManifest } from '../backup/manifest.js';
@@ -130,8 +130,8 @@ async function keepRepositoryKey(
 ): Promise<string> {
   const r = await fx.exec.run(exportRepositoryKey(host, ends.repository));
   if (r.code !== 0) return `not kept: ${explainBorgFailure(r.stderr) ?? 'borg key export failed'}`;
-  const parsed = parseExportedKey(r.stdout);
-  if (!parsed.ok) return `not kept: ${parsed.problem}`;
+  const problem = exportedKeyProblem(r.stdout);
+  if (problem) return `not kept: ${problem}`;
   const c = { ...sc, exec: fx.exec, environment: ends.source.environment };
   try {
     const held = (await openStore(c).load(sc.identity)).get(REPOSITORY_KEY)?.value.reveal();
