@@ -10,6 +10,7 @@ const INTEGRATION_ORDER = [
   'secrets.test.ts',
   'github-sync.test.ts',
   'restore-runner.test.ts',
+  'ansible-engine.test.ts',
   'lab.test.ts',
   // Before any stack runs: the stacks' health checks cost this 2-core machine so much that provisioning runs
   // took 1.8 times as long with three stacks up (measured with demo.test first, 2026-12-01).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install and start what crvs and its tests need on a Debian/Ubuntu host: Node.js >= 20, the distribution's
-# Docker engine, debootstrap, Ansible (+ ansible-lint, yamllint), age, OpenSSH client, oathtool, BorgBackup (crvs
-# backup prune runs borg where the secrets store is).
+# Docker engine, debootstrap, Ansible (+ ansible-mitogen, which runs its tasks faster; ansible-lint, yamllint),
+# age, OpenSSH client, oathtool, BorgBackup (crvs backup prune runs borg where the secrets store is).
 # Idempotent: installs only what is missing, starts dockerd only when it does not answer.
 set -euo pipefail
 
@@ -14,7 +14,7 @@ fi
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-PACKAGES=(docker.io debootstrap ansible ansible-lint yamllint age openssh-client oathtool iproute2 ca-certificates git ssh-audit borgbackup)
+PACKAGES=(docker.io debootstrap ansible ansible-mitogen ansible-lint yamllint age openssh-client oathtool iproute2 ca-certificates git ssh-audit borgbackup)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -29,11 +29,21 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play):
         self._emit({"event": "play", "name": play.get_name()})
 
+    def _tell_engine(self, task):
+        if self._engine_told:
+            return
+        self._engine_told = True
+        # What runs the tasks: the ENGINE of strategy_plugins/crvs_linear.py, loaded once the first play runs.
+        shim = next((m for n, m in list(sys.modules.items()) if n.endswith(".crvs_linear")), None)
+        self._emit({"event": "engine", "strategy": getattr(shim, "ENGINE", "unknown")})
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._started = {}
+        self._engine_told = False
 
     def v2_playbook_on_task_start(self, task, is_conditional):
+        self._tell_engine(task)
         self._started[task._uuid] = time.monotonic()
         self._emit({"event": "task", "name": task.get_name(), "role": task._role.get_name() if task._role else None})
 

@@ -1,6 +1,8 @@
 // Ansible's progress as crvs_events JSON lines (ansible/callback_plugins/crvs_events.py) -> progress and summary.
 
 export type AnsibleEvent =
+  /** Once, before the first play: what runs the tasks (`mitogen`, or `linear (why not Mitogen)`). */
+  | { event: 'engine'; strategy: string }
   | { event: 'play'; name: string }
   | { event: 'task'; name: string; role?: string | null; handler?: boolean }
   | {
@@ -37,6 +39,8 @@ export function parseEvent(line: string): AnsibleEvent | undefined {
 /** One human line per event worth showing: changes, failures; quiet for ok/skipped. */
 export function describeEvent(e: AnsibleEvent): string | undefined {
   switch (e.event) {
+    case 'engine':
+      return `ansible: tasks run through ${e.strategy === 'mitogen' ? 'Mitogen' : `Ansible's ${e.strategy}`}`;
     case 'play':
       return `== ${e.name}`;
     case 'result':

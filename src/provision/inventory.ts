@@ -129,6 +129,8 @@ export function buildInventory(
     all: {
       vars: {
         ansible_ssh_private_key_file: o.identity,
+        // Also for delegated tasks, whose interpreter Mitogen takes from the inventory, not ansible.cfg.
+        ansible_python_interpreter: '/usr/bin/python3',
         ansible_ssh_common_args: sshArgs,
         crvs_environment: env,
         crvs_admins: admins,

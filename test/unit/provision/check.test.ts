@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { AUTOMATION_USER } from '../../../src/config/environment.js';
 import { PACKAGE_ROOT } from '../../../src/paths.js';
+import { describeEvent } from '../../../src/provision/events.js';
 import { PLAYBOOK_TAGS, parseTags, playbookCommand, sshProbe } from '../../../src/provision/playbook.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { Effects } from '../../../src/usecases/context.js';
@@ -157,6 +159,32 @@ describe('the commands of a provisioning run, exactly', () => {
       'unknown tag sshd: --tags takes users, base, ssh, alerts, firewall, docker, swarm, backup, jump',
     );
     expect(() => parseTags(',')).toThrow('no tag given: --tags takes users');
+  });
+
+  it('connects as the delivered account in the first play and as the automation user, a literal, after it', () => {
+    interface Play {
+      name: string;
+      vars?: Record<string, unknown>;
+    }
+    const plays = parseYaml(
+      readFileSync(join(PACKAGE_ROOT, 'ansible', 'playbooks', 'site.yml'), 'utf8'),
+    ) as Play[];
+    // The first play takes ansible_user from the inventory (the account that answered the probe).
+    expect(plays[0]?.vars?.ansible_user).toBeUndefined();
+    // Mitogen reads a connection variable as written: "{{ crvs_automation_user }}" would reach ssh as is.
+    expect(plays.slice(1).map((p) => p.vars?.ansible_user)).toEqual(
+      plays.slice(1).map(() => AUTOMATION_USER),
+    );
+    expect(plays.length).toBe(8);
+  });
+
+  it('says what runs the tasks, once', () => {
+    expect(describeEvent({ event: 'engine', strategy: 'mitogen' })).toBe(
+      'ansible: tasks run through Mitogen',
+    );
+    expect(describeEvent({ event: 'engine', strategy: "linear (No module named 'ansible_mitogen')" })).toBe(
+      "ansible: tasks run through Ansible's linear (No module named 'ansible_mitogen')",
+    );
   });
 
   it('the probe that tells which account a server accepts', () => {

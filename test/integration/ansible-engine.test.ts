@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packagePath } from '../../src/paths.js';
+import { type AnsibleEvent, parseEvent } from '../../src/provision/events.js';
+
+// What runs crvs's playbooks (ansible/strategy_plugins/crvs_linear.py): Mitogen where ansible-mitogen is installed
+// and fits this Ansible, Ansible's own linear strategy otherwise. A one-task playbook on this host, with crvs's
+// ansible.cfg and callback, both ways. No server: a few seconds.
+const dir = mkdtempSync(join(tmpdir(), 'crvs-ansible-engine-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+writeFileSync(
+  join(dir, 'play.yml'),
+  [
+    '- hosts: all',
+    '  gather_facts: false',
+    '  become: false',
+    '  tasks:',
+    '    - name: Read the kernel name',
+    '      ansible.builtin.command: uname -s',
+    '      register: kernel',
+    '      changed_when: false',
+    '    - name: Write a file',
+    '      ansible.builtin.copy:',
+    `        dest: ${join(dir, 'written.txt')}`,
+    '        content: "{{ kernel.stdout }}\\n"',
+    '        mode: "0600"',
+    '',
+  ].join('\n'),
+);
+
+function play(env: NodeJS.ProcessEnv = {}): {
+  status: number | null;
+  events: AnsibleEvent[];
+  stderr: string;
+} {
+  rmSync(join(dir, 'written.txt'), { force: true });
+  const r = spawnSync(
+    'ansible-playbook',
+    [
+      '-i',
+      'here,',
+      '-e',
+      'ansible_connection=local ansible_python_interpreter=/usr/bin/python3',
+      join(dir, 'play.yml'),
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, ANSIBLE_CONFIG: packagePath('ansible', 'ansible.cfg'), ...env },
+    },
+  );
+  const events = r.stdout
+    .split('\n')
+    .map(parseEvent)
+    .filter((e): e is AnsibleEvent => e !== undefined);
+  return { status: r.status, events, stderr: r.stderr };
+}
+
+const engine = (events: AnsibleEvent[]) => events.filter((e) => e.event === 'engine');
+const results = (events: AnsibleEvent[]) =>
+  events.flatMap((e) => (e.event === 'result' ? [[e.task, e.status, e.changed]] : []));
+
+describe("the playbooks' engine", () => {
+  it('runs the tasks through Mitogen where ansible-mitogen is installed (setup-host.sh installs it)', () => {
+    const r = play();
+    expect(r.status, r.stderr).toBe(0);
+    expect(engine(r.events)).toEqual([{ event: 'engine', strategy: 'mitogen' }]);
+    expect(results(r.events)).toEqual([
+      ['Read the kernel name', 'ok', false],
+      ['Write a file', 'ok', true],
+    ]);
+  });
+
+  it("falls back to Ansible's linear strategy when Mitogen cannot load, naming why, with the same results", () => {
+    // A Mitogen that fails to import, first on Python's path (as one made for another Ansible refuses to load).
+    const fake = join(dir, 'fake');
+    mkdirSync(join(fake, 'ansible_mitogen'), { recursive: true });
+    writeFileSync(
+      join(fake, 'ansible_mitogen', '__init__.py'),
+      'raise ImportError("not for this Ansible")\n',
+    );
+    const r = play({ PYTHONPATH: fake });
+    expect(r.status, r.stderr).toBe(0);
+    expect(engine(r.events)).toEqual([{ event: 'engine', strategy: 'linear (not for this Ansible)' }]);
+    expect(results(r.events)).toEqual([
+      ['Read the kernel name', 'ok', false],
+      ['Write a file', 'ok', true],
+    ]);
+  });
+});
