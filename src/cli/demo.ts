@@ -42,6 +42,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       for (const step of plan.steps) {
         out.err(`\n== ${step.title}: crvs ${step.argv.join(' ')}`);
         let stderr = '';
+        const started = Date.now();
         const code = await ctx.runCommand(step.argv, {
           ...io,
           stderr: (s) => {
@@ -49,6 +50,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             ctx.io.stderr(s);
           },
         });
+        out.err(
+          `== ${step.title}: ${code === 0 ? 'done' : `exit ${code}`} in ${Math.round((Date.now() - started) / 1000)} s`,
+        );
         if (code !== 0 && !(step.acceptWhen && stderr.includes(step.acceptWhen)))
           throw new CrvsError('E_DEMO', `step "${step.title}" failed`, {
             hint: 'run crvs demo again to continue',
