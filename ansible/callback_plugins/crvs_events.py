@@ -29,7 +29,7 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play):
         self._emit({"event": "play", "name": play.get_name()})
 
-    def _tell_engine(self, task):
+    def _tell_engine(self):
         if self._engine_told:
             return
         self._engine_told = True
@@ -43,7 +43,7 @@ class CallbackModule(CallbackBase):
         self._engine_told = False
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self._tell_engine(task)
+        self._tell_engine()
         self._started[task._uuid] = time.monotonic()
         self._emit({"event": "task", "name": task.get_name(), "role": task._role.get_name() if task._role else None})
 
