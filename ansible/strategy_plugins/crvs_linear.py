@@ -1,6 +1,6 @@
 # crvs's strategy: Ansible's linear order of tasks, run through Mitogen when Debian's ansible-mitogen is installed
-# and supports this Ansible (one Python interpreter kept per server instead of one per task: no-change runs 1.4 to 1.9 times as fast
-# on the lab), and through Ansible's own linear strategy otherwise.
+# and supports this Ansible (one Python interpreter kept per server instead of one per task: no-change runs 1.4
+# to 1.9 times as fast on the lab), and through Ansible's own linear strategy otherwise.
 from __future__ import annotations
 
 try:
