@@ -14,9 +14,28 @@ export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
 export type EnvironmentKind = 'application' | 'backup' | 'jump';
 
-/** An application environment as the spec gives it (staging adds its restore schedule). */
-export type ApplicationEnvironment = NonNullable<Spec['environments']['production']> &
-  Partial<Pick<NonNullable<Spec['environments']['staging']>, 'restore'>>;
+/** Restoring production's backups into an environment (environments.<env>.restore). */
+export interface RestoreSettings {
+  source: string;
+  /** Absent on qa and development when only `crvs restore` runs it. */
+  schedule?: string | undefined;
+  enabled: boolean;
+}
+
+/** An application environment as the spec gives it (staging, qa and development may restore production's). */
+export type ApplicationEnvironment = NonNullable<Spec['environments']['production']> & {
+  restore?: RestoreSettings | undefined;
+};
+
+/** The environments that may restore production's backups, in the spec's order. */
+export const RESTORE_ENVIRONMENTS = ['staging', 'qa', 'development'] as const;
+
+/** Each environment the spec gives a `restore`, with it (enabled or not). */
+export const restoreSettings = (spec: Spec): { environment: string; restore: RestoreSettings }[] =>
+  RESTORE_ENVIRONMENTS.flatMap((environment) => {
+    const restore = spec.environments[environment]?.restore;
+    return restore ? [{ environment, restore }] : [];
+  });
 
 /** The Swarm stack crvs deploys on every application environment (service names are `<STACK>_<service>`). */
 export const STACK = 'crvs';

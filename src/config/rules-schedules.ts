@@ -1,5 +1,6 @@
 // Rules for the two schedules of the backup flow: each must be a cron the systemd timer reads the same way, and
-// staging's restore must not start while the backup it depends on is still running.
+// a restore (staging's, or qa's or development's when scheduled) must not start while the backup it depends on is still running.
+import { restoreSettings } from './environment.js';
 import { BACKUP_WINDOW_MINUTES } from './freshness.js';
 import type { PathSegment } from './positions.js';
 import type { Rule, RuleContext } from './rule.js';
@@ -47,28 +48,33 @@ export const SCHEDULE_RULES: Rule[] = [
     check(ctx) {
       const { spec } = ctx;
       if (spec.backups) checked(ctx, ['backups', 'schedule'], spec.backups.schedule);
-      const restore = spec.environments.staging?.restore;
-      if (restore) checked(ctx, ['environments', 'staging', 'restore', 'schedule'], restore.schedule);
+      for (const { environment, restore } of restoreSettings(spec))
+        if (restore.schedule !== undefined)
+          checked(ctx, ['environments', environment, 'restore', 'schedule'], restore.schedule);
     },
   },
   {
     name: 'restore-after-backup',
     check({ spec, error }) {
-      const restore = spec.environments.staging?.restore;
-      if (!spec.backups || !restore?.enabled) return;
-      const b = parseCron(spec.backups.schedule);
-      const r = parseCron(restore.schedule);
-      if (!b.ok || !r.ok) return;
-      const clash = restoreDuringBackup(b.cron, r.cron);
-      if (!clash) return;
-      const minutes = (clash.restore.getTime() - clash.backup.getTime()) / 60_000;
-      error(
-        ['environments', 'staging', 'restore', 'schedule'],
-        `the restore at ${hhmm(clash.restore)} (${day(clash.restore)}) starts ${minutes} minute${minutes === 1 ? '' : 's'} ` +
-          `after the backup of ${hhmm(clash.backup)}; that backup holds the repository lock while it runs, so the ` +
-          'restore would wait for it or restore an older archive',
-        `leave at least ${BACKUP_WINDOW_MINUTES} minutes between a backup and the restore (backups.schedule is "${spec.backups.schedule}")`,
-      );
+      const backups = spec.backups;
+      if (!backups) return;
+      const b = parseCron(backups.schedule);
+      if (!b.ok) return;
+      for (const { environment, restore } of restoreSettings(spec)) {
+        if (!restore.enabled || restore.schedule === undefined) continue;
+        const r = parseCron(restore.schedule);
+        if (!r.ok) continue;
+        const clash = restoreDuringBackup(b.cron, r.cron);
+        if (!clash) continue;
+        const minutes = (clash.restore.getTime() - clash.backup.getTime()) / 60_000;
+        error(
+          ['environments', environment, 'restore', 'schedule'],
+          `the restore at ${hhmm(clash.restore)} (${day(clash.restore)}) starts ${minutes} minute${minutes === 1 ? '' : 's'} ` +
+            `after the backup of ${hhmm(clash.backup)}; that backup holds the repository lock while it runs, so the ` +
+            'restore would wait for it or restore an older archive',
+          `leave at least ${BACKUP_WINDOW_MINUTES} minutes between a backup and the restore (backups.schedule is "${backups.schedule}")`,
+        );
+      }
     },
   },
 ];

@@ -3,6 +3,7 @@ import {
   APPLICATION_ENVIRONMENTS,
   ENVIRONMENTS as ENVIRONMENT_KINDS,
   type EnvironmentName as EnvironmentKind,
+  restoreSettings,
 } from './environment.js';
 import type { PathSegment } from './positions.js';
 import { SCHEDULE_RULES } from './rules-schedules.js';
@@ -14,8 +15,13 @@ import type { Rule, RuleProblem } from './rule.js';
 
 type AppKind = (typeof APPLICATION_ENVIRONMENTS)[number];
 
-export function citizenData(kind: AppKind, env: { citizenData?: boolean | undefined }): boolean {
-  return env.citizenData ?? (kind === 'production' || kind === 'staging');
+/** Whether an environment holds citizen data: production and staging by default, and any that restores
+ * production's backups. */
+export function citizenData(
+  kind: AppKind,
+  env: { citizenData?: boolean | undefined; restore?: { enabled: boolean } | undefined },
+): boolean {
+  return env.citizenData ?? (kind === 'production' || kind === 'staging' || env.restore?.enabled === true);
 }
 
 export function allServers(spec: Spec) {
@@ -44,6 +50,16 @@ export const RULES: Rule[] = [
           );
         }
       }
+      for (const kind of ['qa', 'development'] as const) {
+        const env = spec.environments[kind];
+        if (env?.testTwoFactorCodes && env.restore?.enabled) {
+          error(
+            envPath(kind, 'testTwoFactorCodes'),
+            `${kind} restores production's citizen records, so it must not accept the test 2FA code 000000`,
+            `turn testTwoFactorCodes off on ${kind}, or remove environments.${kind}.restore`,
+          );
+        }
+      }
     },
   },
   {
@@ -58,12 +74,20 @@ export const RULES: Rule[] = [
             'add environments.backup with one server, or set citizenData: false for a proof of concept',
           );
         }
-        if (env && kind !== 'production' && kind !== 'staging' && env.citizenData) {
-          error(
-            envPath(kind, 'citizenData'),
-            `${kind} must not hold citizen data`,
-            'only production and its staging mirror may hold personally identifiable information',
-          );
+        if (env && (kind === 'qa' || kind === 'development')) {
+          const restores = spec.environments[kind]?.restore?.enabled === true;
+          if (env.citizenData && !restores)
+            error(
+              envPath(kind, 'citizenData'),
+              `${kind} must not hold citizen data`,
+              `only production, its staging mirror and an environment that restores production's backup (environments.${kind}.restore) may hold personally identifiable information`,
+            );
+          if (env.citizenData === false && restores)
+            error(
+              envPath(kind, 'citizenData'),
+              `${kind} restores production's backup, so it holds citizen data`,
+              `remove citizenData: false, or remove environments.${kind}.restore`,
+            );
         }
       }
       if (
@@ -90,21 +114,22 @@ export const RULES: Rule[] = [
     },
   },
   {
-    name: 'staging-restores-from-production',
+    name: 'restores-from-production',
     check({ spec, error }) {
-      const restore = spec.environments.staging?.restore;
-      if (!restore) return;
-      if (restore.source !== 'production') {
-        error(
-          envPath('staging', 'restore', 'source'),
-          `staging may restore only from production, not from "${restore.source}"`,
-          'staging is the mirror of production; restore other environments with crvs backup restore',
-        );
-      } else if (!spec.environments.production) {
-        error(
-          envPath('staging', 'restore', 'source'),
-          'staging restores from production, which is not declared',
-        );
+      for (const { environment, restore } of restoreSettings(spec)) {
+        const kind = environment as AppKind;
+        if (restore.source !== 'production') {
+          error(
+            envPath(kind, 'restore', 'source'),
+            `${environment} may restore only from production, not from "${restore.source}"`,
+            'production is the only environment crvs backs up',
+          );
+        } else if (!spec.environments.production) {
+          error(
+            envPath(kind, 'restore', 'source'),
+            `${environment} restores from production, which is not declared`,
+          );
+        }
       }
     },
   },

@@ -1,6 +1,7 @@
 // spec + environment -> Ansible inventory (generated for each run, never edited) and the secret variables
 // that go in a separate 0600 file. Pure.
 import {
+  type ApplicationEnvironmentName,
   AUTOMATION_USER,
   applicationEnvironment,
   environmentKind,
@@ -9,6 +10,7 @@ import {
   proxyJump,
   serversOf,
 } from '../config/environment.js';
+import { citizenData } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { quote } from '../remote/shell.js';
 import { jumpOptions } from '../remote/ssh.js';
@@ -31,7 +33,9 @@ export interface SecretVars {
 
 export function totpRequired(spec: Spec, env: string): boolean {
   if (environmentKind(env) !== 'application') return false;
-  return applicationEnvironment(spec, env).sshTotp ?? (env === 'production' || env === 'staging');
+  // Every environment holding citizen data: production, staging, and qa or development when they restore it.
+  const e = applicationEnvironment(spec, env);
+  return e.sshTotp ?? citizenData(env as ApplicationEnvironmentName, e);
 }
 
 export function sshAllowedSources(spec: Spec): string[] {

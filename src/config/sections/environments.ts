@@ -71,26 +71,50 @@ const applicationFields = {
 
 export const applicationEnvironmentSchema = z.strictObject(applicationFields);
 
+/**
+ * Restoring production's backups into the environment. Staging's runs daily by default; qa's and development's
+ * only when asked (`crvs restore`) unless they give a schedule.
+ */
+const restoreField = (defaultSchedule?: string) =>
+  z.strictObject({
+    source: doc(
+      z.string().default('production'),
+      'Environment whose backups are restored. Must be production.',
+      'production',
+    ),
+    schedule: defaultSchedule
+      ? doc(
+          cron.default(defaultSchedule),
+          'When the daily restore runs (cron, server time).',
+          defaultSchedule,
+        )
+      : doc(
+          cron.optional(),
+          'When the restore runs by itself (cron, server time). Without it, only `crvs restore` runs it.',
+          '0 3 * * 1',
+        ),
+    enabled: doc(z.boolean().default(true), 'Turn the restore on or off.', true),
+  });
+
 export const stagingEnvironmentSchema = z.strictObject({
   ...applicationFields,
   restore: doc(
-    z
-      .strictObject({
-        source: doc(
-          z.string().default('production'),
-          'Environment whose backups are restored. Must be production.',
-          'production',
-        ),
-        schedule: doc(
-          cron.default('0 1 * * *'),
-          'When the daily restore runs (cron, server time).',
-          '0 1 * * *',
-        ),
-        enabled: doc(z.boolean().default(true), 'Turn the daily restore on or off.', true),
-      })
-      .optional(),
+    restoreField('0 1 * * *').optional(),
     "Daily restore of production's latest backup into staging.",
     { source: 'production', schedule: '0 1 * * *' },
+  ),
+});
+
+/**
+ * qa and development: production's records only by an explicit `restore`, which makes the environment one that
+ * holds citizen data (no test 2FA codes, TOTP on SSH by default).
+ */
+export const testEnvironmentSchema = z.strictObject({
+  ...applicationFields,
+  restore: doc(
+    restoreField().optional(),
+    "Restore of production's backup into this environment, verified first. It then holds citizen data: it must not accept test 2FA codes.",
+    { source: 'production' },
   ),
 });
 
@@ -115,13 +139,13 @@ export const environmentsSchema = doc(
       'Mirror of production, restored daily from its backup.',
       { servers: [{ name: 'staging-1', address: '10.20.0.21' }], restore: { source: 'production' } },
     ),
-    qa: doc(applicationEnvironmentSchema.optional(), 'Quality assurance and training environment.', {
+    qa: doc(testEnvironmentSchema.optional(), 'Quality assurance and training environment.', {
       servers: [{ name: 'qa-1', address: '10.20.0.5' }],
       testTwoFactorCodes: true,
     }),
     development: doc(
-      applicationEnvironmentSchema.optional(),
-      'Development and training only; never production data.',
+      testEnvironmentSchema.optional(),
+      'Development and training only; production data only through an explicit restore.',
       { servers: [{ name: 'dev-1', address: '10.20.0.6' }], testTwoFactorCodes: true },
     ),
     backup: doc(

@@ -132,6 +132,36 @@ describe('cross-field rules', () => {
       ],
     ],
     [
+      'qa restoring production while it accepts test 2FA codes',
+      edit(base, '  qa:\n', '  qa:\n    restore: { source: production }\n'),
+      [
+        "crvs.yaml:10:25  environments.qa.testTwoFactorCodes  qa restores production's citizen records, so it must not accept the test 2FA code 000000",
+      ],
+    ],
+    [
+      'qa restoring production while it says it holds no citizen data',
+      edit(
+        base,
+        '    testTwoFactorCodes: true\n',
+        '    citizenData: false\n    restore: { source: production }\n',
+      ),
+      [
+        "crvs.yaml:9:18  environments.qa.citizenData  qa restores production's backup, so it holds citizen data",
+      ],
+    ],
+    [
+      'qa holding citizen data without restoring it',
+      edit(base, '    testTwoFactorCodes: true\n', '    citizenData: true\n'),
+      ['crvs.yaml:9:18  environments.qa.citizenData  qa must not hold citizen data'],
+    ],
+    [
+      'qa restoring from staging',
+      edit(base, '    testTwoFactorCodes: true\n', '    restore: { source: staging }\n'),
+      [
+        'crvs.yaml:9:24  environments.qa.restore.source  qa may restore only from production, not from "staging"',
+      ],
+    ],
+    [
       'the same address in two environments',
       edit(base, '        address: 10.0.0.20', '        address: 10.0.0.10'),
       [
@@ -181,7 +211,7 @@ describe('cross-field rules', () => {
     expect(r.problems.filter((p) => p.severity === 'error').map((p) => p.rule)).toEqual([
       'bastion-needs-jump-host',
       'test-2fa-only-outside-production',
-      'staging-restores-from-production',
+      'restores-from-production',
       'unique-servers',
       'x86-64-only',
     ]);

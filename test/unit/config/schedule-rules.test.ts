@@ -77,6 +77,28 @@ describe('schedules', () => {
     );
   });
 
+  it("checks qa's restore schedule too, and runs qa's restore only on demand without one", () => {
+    const qa = (schedule?: string) =>
+      base.replace(
+        '    testTwoFactorCodes: true\n',
+        `    restore: { source: production${schedule ? `, schedule: '${schedule}'` : ''} }\n`,
+      );
+    expect(lines(qa())).toEqual([]);
+    expect(lines(qa('0 3 * * 1'))).toEqual([]);
+    expect(lines(qa('0 25 * * *')).map((l) => l.split('\n')[0])).toEqual([
+      'crvs.yaml:9:46  environments.qa.restore.schedule  hour 25 is out of range 0-23 (field 2 of "0 25 * * *")',
+    ]);
+    const r = validateSpecText(qa('10 0 * * *'));
+    expect(r.problems.map((p) => [p.rule, p.path, p.line, p.message.split(';')[0]])).toEqual([
+      [
+        'restore-after-backup',
+        'environments.qa.restore.schedule',
+        9,
+        'the restore at 00:10 (2027-01-01) starts 10 minutes after the backup of 00:00',
+      ],
+    ]);
+  });
+
   it.each([
     ['0 0 * * *', '0 1 * * *'],
     ['0 * * * *', '30 1 * * *'],

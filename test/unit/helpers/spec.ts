@@ -14,6 +14,19 @@ export const exampleSpec = (name: 'lab' | 'poc' | 'pilot' | 'national') =>
   specFrom(`examples/${name}/crvs.yaml`);
 export const labExample = () => exampleSpec('lab');
 
+/** The lab spec with qa restoring production's backups on demand (and so without test 2FA codes). */
+export const LAB_QA_RESTORE = readFileSync('examples/lab/crvs.yaml', 'utf8').replace(
+  '  qa:\n    testTwoFactorCodes: true\n',
+  '  qa:\n    restore: { source: production }\n',
+);
+/** A spec from text, validated; a test fails loudly on an invalid one. */
+export function specFromText(text: string): Spec {
+  const r = validateSpecText(text, 'crvs.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.spec;
+}
+export const labWithQaRestore = () => specFromText(LAB_QA_RESTORE);
+
 /** A valid pilot spec, as text: tests break it one place at a time. */
 export const PILOT_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDQrOxq4kMeJOzLiaQaAGeJCs0ZgMy1KwJ6gwoR4BZFB alice@laptop';

@@ -12,6 +12,7 @@ import {
   totpRequired,
 } from '../../../src/provision/inventory.js';
 import { sshArgv } from '../../../src/remote/ssh.js';
+import { labWithQaRestore } from '../helpers/spec.js';
 
 /** The lab's spec, optionally reached through its jump host (connection method bastion). */
 function labSpec(method: 'direct' | 'bastion'): Spec {
@@ -84,7 +85,7 @@ describe('the generated Ansible inventory', () => {
     });
   });
 
-  it('asks for TOTP on production and staging only, and knows no environment it was not told of', () => {
+  it('asks for TOTP where citizen data is (production, staging, a qa that restores production), and knows no environment it was not told of', () => {
     const spec = labSpec('direct');
     expect(['production', 'staging', 'qa', 'backup', 'jump'].map((e) => totpRequired(spec, e))).toEqual([
       true,
@@ -93,6 +94,8 @@ describe('the generated Ansible inventory', () => {
       false,
       false,
     ]);
+    // qa restoring production's backup holds citizen data: TOTP by default there too.
+    expect(totpRequired(labWithQaRestore(), 'qa')).toBe(true);
     expect(sshAllowedSources(spec)).toEqual(['10.77.0.0/24']);
     expect(() => environmentKind('prod')).toThrow('unknown environment "prod"');
   });
