@@ -1,8 +1,8 @@
 // Who takes part in backups and what each end is told, as data for the provisioning run: production's data node
-// (the backup runner), staging's data node (the daily restore drill) and the backup server (one repository,
-// restricted keys, its own watch). The SSH keys of the two ends live in the environments' encrypted stores, so
+// (the backup runner), the data nodes of the environments that restore it (staging's daily drill; qa or
+// development when their spec asks) and the backup server (one repository, restricted keys, its own watch). The SSH keys of the two ends live in the environments' encrypted stores, so
 // the backup server's authorized_keys can be written without the ends being in the same run. Pure.
-import { dataServer, serversOf } from '../config/environment.js';
+import { dataServer, isApplicationEnvironment, restoreSettings, serversOf } from '../config/environment.js';
 import { staleAfterMinutes } from '../config/freshness.js';
 import { onCalendar, parseCron } from '../config/schedule.js';
 import type { Spec } from '../config/schema.js';
@@ -12,7 +12,8 @@ import { renderRestorePlan, restorePlan } from './restore-plan.js';
 
 /** Production's key: append-only, its own repository. */
 export const BACKUP_SSH_KEY = 'BACKUP_SSH_KEY';
-/** Staging's key: append-only, production's repository (reads it; cannot destroy history). */
+/** A restoring environment's key (staging's, qa's...): append-only, production's repository (reads it; cannot
+ * destroy history). Each environment has its own, in its own store. */
 export const RESTORE_SSH_KEY = 'RESTORE_SSH_KEY';
 /** Full access to production's repository: used only by `crvs backup prune` and for disaster recovery. */
 export const BACKUP_PRUNE_SSH_KEY = 'BACKUP_PRUNE_SSH_KEY';
@@ -34,11 +35,17 @@ interface End {
   port: number;
 }
 
+/** An environment that restores the source's archives; `schedule` absent: only when `crvs restore` asks. */
+export type RestoreEnd = End & { schedule?: string | undefined };
+
 export interface BackupEnds {
   source: End;
   target: End;
-  /** Absent when staging is not defined, has no restore, has it turned off, or the preset has no drill yet. */
-  restore?: End & { schedule: string };
+  /**
+   * In the spec's order (staging, qa, development): each environment with an enabled `restore` from the source.
+   * Empty with the opencrvs preset, which has no drill yet.
+   */
+  restores: RestoreEnd[];
   repository: string;
 }
 
@@ -54,11 +61,15 @@ export function backupEnds(spec: Spec): BackupEnds | undefined {
   if (!b || !spec.environments[b.target] || !spec.environments[b.source]) return undefined;
   const source = end(spec, b.source, true);
   const target = end(spec, b.target, false);
-  const r = spec.environments.staging?.restore;
-  const restore =
-    r?.enabled && r.source === b.source && spec.stack.preset === 'demo'
-      ? { ...end(spec, 'staging', true), schedule: r.schedule }
-      : undefined;
+  const restores =
+    spec.stack.preset === 'demo'
+      ? restoreSettings(spec)
+          .filter(({ restore }) => restore.enabled && restore.source === b.source)
+          .map(({ environment, restore }) => ({
+            ...end(spec, environment, true),
+            ...(restore.schedule !== undefined ? { schedule: restore.schedule } : {}),
+          }))
+      : [];
   const repository = repositoryUrl({
     user: BORG_USER,
     host: target.address,
@@ -66,16 +77,24 @@ export function backupEnds(spec: Spec): BackupEnds | undefined {
     root: BORG_ROOT,
     client: b.source,
   });
-  return { source, target, ...(restore ? { restore } : {}), repository };
+  return { source, target, restores, repository };
 }
 
 /** Environments whose provisioning writes part of the backup wiring. */
 export function backupEnvironments(ends: BackupEnds): string[] {
-  return [
-    ends.source.environment,
-    ends.target.environment,
-    ...(ends.restore ? [ends.restore.environment] : []),
-  ];
+  return [ends.source.environment, ends.target.environment, ...ends.restores.map((r) => r.environment)];
+}
+
+/**
+ * Servers whose restore drill must go, with its key and production's passphrase: those of every application
+ * environment in the run that neither is the backup source nor restores it (its spec dropped `restore` or
+ * turned it off). Where none was ever installed, removing it changes nothing.
+ */
+export function retiredRestoreServers(spec: Spec, ends: BackupEnds | undefined, run: string[]): string[] {
+  const keep = new Set(ends ? [ends.source.environment, ...ends.restores.map((r) => r.environment)] : []);
+  return run
+    .filter((e) => isApplicationEnvironment(e) && !keep.has(e) && spec.environments[e])
+    .flatMap((e) => serversOf(spec, e).map((s) => s.name));
 }
 
 /** Which store holds which end's SSH key (the public half goes to the backup server). */
@@ -91,15 +110,11 @@ export function keyHolders(ends: BackupEnds): { environment: string; secret: str
       secret: BACKUP_PRUNE_SSH_KEY,
       comment: `crvs-prune@${ends.source.environment}`,
     },
-    ...(ends.restore
-      ? [
-          {
-            environment: ends.restore.environment,
-            secret: RESTORE_SSH_KEY,
-            comment: `crvs-restore@${ends.restore.server}`,
-          },
-        ]
-      : []),
+    ...ends.restores.map((r) => ({
+      environment: r.environment,
+      secret: RESTORE_SSH_KEY,
+      comment: `crvs-restore@${r.server}`,
+    })),
   ];
 }
 
@@ -117,25 +132,28 @@ const backupCron = (spec: Spec) => cronOf(spec.backups?.schedule ?? '0 0 * * *')
  * as base64 of their JSON text and are written decoded, byte for byte. */
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
-/** Public keys of the ends, by secret name. */
+/** Public keys of the ends, by keyRef(environment, secret name). */
 export type PublicKeys = Partial<Record<string, string>>;
+/** How PublicKeys names a key: several environments hold a RESTORE_SSH_KEY, each its own. */
+export const keyRef = (environment: string, secret: string) => `${environment}:${secret}`;
 
 /** The backup server: one restricted line per key, the watch, and the addresses that may reach its SSH. */
 export function targetVars(spec: Spec, ends: BackupEnds, keys: PublicKeys): Record<string, unknown> {
   const source = ends.source.environment;
   const clients = [
-    { name: source, key: keys[BACKUP_SSH_KEY], append_only: true },
-    ...(ends.restore
-      ? [
-          {
-            name: ends.restore.environment,
-            key: keys[RESTORE_SSH_KEY],
-            append_only: true,
-            repository: source,
-          },
-        ]
-      : []),
-    { name: 'prune', key: keys[BACKUP_PRUNE_SSH_KEY], append_only: false, repository: source },
+    { name: source, key: keys[keyRef(source, BACKUP_SSH_KEY)], append_only: true },
+    ...ends.restores.map((r) => ({
+      name: r.environment,
+      key: keys[keyRef(r.environment, RESTORE_SSH_KEY)],
+      append_only: true,
+      repository: source,
+    })),
+    {
+      name: 'prune',
+      key: keys[keyRef(source, BACKUP_PRUNE_SSH_KEY)],
+      append_only: false,
+      repository: source,
+    },
   ].filter((c) => c.key);
   return {
     crvs_backup_clients: clients,
@@ -144,10 +162,10 @@ export function targetVars(spec: Spec, ends: BackupEnds, keys: PublicKeys): Reco
   };
 }
 
-/** Addresses that must reach the backup server's SSH besides the operators' (the two ends). */
+/** Addresses that must reach the backup server's SSH besides the operators' (the source and every restorer). */
 export const clientAddresses = (ends: BackupEnds): string[] => [
   ends.source.address,
-  ...(ends.restore ? [ends.restore.address] : []),
+  ...ends.restores.map((r) => r.address),
 ];
 
 /** Production's data node: plan, schedule and the pinned host key of the backup server (no secret). */
@@ -177,10 +195,16 @@ export function sourceVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): Re
   };
 }
 
-/** Staging's data node: the drill's plan and schedule, and the pinned host key (no secret). */
-export function restoreVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): Record<string, unknown> {
-  const r = ends.restore;
-  if (!r) return {};
+/**
+ * A restoring environment's data node: the drill's plan, its schedule (none: no timer, `crvs restore` only) and
+ * the pinned host key (no secret).
+ */
+export function restoreVars(
+  spec: Spec,
+  ends: BackupEnds,
+  r: RestoreEnd,
+  hostKeys: string[],
+): Record<string, unknown> {
   return {
     crvs_backup_restore_environment: r.environment,
     crvs_backup_restore_plan_b64: b64(
@@ -193,7 +217,7 @@ export function restoreVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): R
         }),
       ),
     ),
-    crvs_backup_restore_on_calendar: onCalendar(cronOf(r.schedule)),
+    crvs_backup_restore_on_calendar: r.schedule === undefined ? [] : onCalendar(cronOf(r.schedule)),
     crvs_backup_restore_server_port: ends.target.port,
     crvs_backup_restore_server_host_key: hostKeys.join('\n'),
     crvs_backup_restore_dir: RESTORE_CLIENT_DIR,

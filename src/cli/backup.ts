@@ -10,7 +10,7 @@ export function registerBackup(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('backup')
     .description(
-      "Encrypted, append-only backups of production on the backup server: run one now, list, verify, prune, see staging's restore drills.",
+      'Encrypted, append-only backups of production on the backup server: run one now, list, verify, prune, see the restore drills of staging (or qa, development).',
     )
     .addHelpText(
       'after',
@@ -147,7 +147,10 @@ export function registerBackup(program: Command, ctx: CliContext): void {
     cmd
       .command('drills')
       .description('Show the restore drills kept on the environment, newest first.')
-      .argument('<environment>', 'the environment restored daily (staging)')
+      .argument(
+        '<environment>',
+        'an environment that restores production (staging, qa, development), or production (its recoveries)',
+      )
       .option('-n, --lines <n>', 'drills to show', '10')
       .option('--json', 'print the drills as JSON'),
   ).action(async (environment: string, o: EnvironmentFlags & { lines: string }) => {

@@ -8,9 +8,12 @@ export function registerRestore(program: Command, ctx: CliContext): void {
     program
       .command('restore')
       .description(
-        "Run staging's restore drill now: verify production's archive (borg check, manifest, trial restore), and only then swap it in. Into production itself only as disaster recovery.",
+        "Restore production's archive into staging (or qa, development, when their spec has a restore section): verify it first (borg check, manifest, trial restore), and only then swap it in. Into production itself only as disaster recovery.",
       )
-      .argument('<environment>', 'the environment restored (staging; production with --disaster-recovery)')
+      .argument(
+        '<environment>',
+        'the environment restored (staging, qa, development; production with --disaster-recovery)',
+      )
       .requiredOption('--from <environment>', 'whose backup to restore (production)')
       .option('--archive <name>', 'restore this archive instead of the newest (crvs backup list)')
       .option(
@@ -30,6 +33,10 @@ export function registerRestore(program: Command, ctx: CliContext): void {
         [
           'crvs restore staging --from production',
           'asks you to type "staging", then restores the newest archive',
+        ],
+        [
+          'crvs restore qa --from production --yes',
+          "qa gets production's records (environments.qa.restore; qa then holds citizen data)",
         ],
         [
           'crvs restore staging --from production --verify-only',

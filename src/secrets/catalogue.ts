@@ -199,10 +199,10 @@ export function catalogue(spec: Spec, environment?: string): SecretDef[] {
 const KEY_DESCRIPTIONS: Record<string, string> = {
   [BACKUP_SSH_KEY]: 'SSH key of the backup runner (append-only on the backup server)',
   [BACKUP_PRUNE_SSH_KEY]: 'SSH key that may prune the backup repository (crvs backup prune, recovery)',
-  [RESTORE_SSH_KEY]: "SSH key of staging's restore drill (append-only on the backup server)",
+  [RESTORE_SSH_KEY]: "SSH key of this environment's restore drill (append-only on the backup server)",
 };
 
-/** The backup SSH keys an environment's store holds: production's two, staging's one (src/backup/wiring.ts). */
+/** The backup SSH keys an environment's store holds: production's two, one per restoring environment (src/backup/wiring.ts). */
 function backupKeys(spec: Spec, environment: string): SecretDef[] {
   const ends = backupEnds(spec);
   if (!ends) return [];

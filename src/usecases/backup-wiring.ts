@@ -4,14 +4,18 @@
 // server's host key from the known_hosts file crvs itself trusts.
 
 import {
+  BACKUP_SSH_KEY,
   type BackupEnds,
   backupEnds,
   backupEnvironments,
   clientAddresses,
   keyHolders,
+  keyRef,
   PASSPHRASE,
   type PublicKeys,
+  RESTORE_SSH_KEY,
   restoreVars,
+  retiredRestoreServers,
   sourceVars,
   targetVars,
 } from '../backup/wiring.js';
@@ -61,7 +65,14 @@ export async function backupWiring(
 ): Promise<BackupWiring | undefined> {
   const { spec } = sc;
   const ends = backupEnds(spec);
-  if (!ends || !run.some((e) => backupEnvironments(ends).includes(e))) return undefined;
+  const retired = retiredRestoreServers(spec, ends, run);
+  const retiredGroup = retired.length
+    ? { restore_retired: Object.fromEntries(retired.map((s) => [s, {}])) }
+    : undefined;
+  if (!ends || !run.some((e) => backupEnvironments(ends).includes(e)))
+    return retiredGroup
+      ? { groups: retiredGroup, vars: {}, secretVars: {}, sshSources: [], notes: [] }
+      : undefined;
   const stores = new Map<string, { store: SecretStore; secrets: Secrets }>();
   const open = async (environment: string) => {
     let s = stores.get(environment);
@@ -94,8 +105,8 @@ export async function backupWiring(
       );
       continue;
     }
-    keys[k.secret] = sshPublicKey(value);
-    privateKeys[k.secret] = value;
+    keys[keyRef(k.environment, k.secret)] = sshPublicKey(value);
+    privateKeys[keyRef(k.environment, k.secret)] = value;
   }
   for (const environment of changed) {
     const s = await open(environment);
@@ -104,8 +115,8 @@ export async function backupWiring(
 
   const vars: Record<string, Record<string, unknown>> = {};
   const secretVars: Record<string, Record<string, unknown>> = {};
-  const groups: BackupWiring['groups'] = {};
-  const needsHostKey = run.includes(ends.source.environment) || run.includes(ends.restore?.environment ?? '');
+  const groups: BackupWiring['groups'] = { ...retiredGroup };
+  const needsHostKey = [ends.source, ...ends.restores].some((e) => run.includes(e.environment));
   const hostKeys = needsHostKey ? await backupServerHostKeys(fx, sc, ends) : [];
   const passphrase = (await open(ends.source.environment)).secrets.get(PASSPHRASE)?.value.reveal();
   // Without these an end cannot back up or restore: the run goes on (hardening must not wait for the backup
@@ -130,26 +141,23 @@ export async function backupWiring(
 
   if (run.includes(ends.target.environment)) vars[ends.target.environment] = targetVars(spec, ends, keys);
   const source = ends.source.environment;
-  if (run.includes(source) && privateKeys.BACKUP_SSH_KEY && wire(source)) {
+  const backupKey = privateKeys[keyRef(source, BACKUP_SSH_KEY)];
+  if (run.includes(source) && backupKey && wire(source)) {
     groups.backup_source = { [ends.source.server]: {} };
     vars[source] = sourceVars(spec, ends, hostKeys);
     secretVars[source] = {
       crvs_backup_client_passphrase: passphrase,
-      crvs_backup_client_private_key: privateKeys.BACKUP_SSH_KEY,
+      crvs_backup_client_private_key: backupKey,
     };
   }
-  const restore = ends.restore;
-  if (
-    restore &&
-    run.includes(restore.environment) &&
-    privateKeys.RESTORE_SSH_KEY &&
-    wire(restore.environment)
-  ) {
-    groups.restore_target = { [restore.server]: {} };
-    vars[restore.environment] = restoreVars(spec, ends, hostKeys);
+  for (const restore of ends.restores) {
+    const key = privateKeys[keyRef(restore.environment, RESTORE_SSH_KEY)];
+    if (!run.includes(restore.environment) || !key || !wire(restore.environment)) continue;
+    groups.restore_target = { ...groups.restore_target, [restore.server]: {} };
+    vars[restore.environment] = restoreVars(spec, ends, restore, hostKeys);
     secretVars[restore.environment] = {
       crvs_backup_restore_passphrase: passphrase,
-      crvs_backup_restore_private_key: privateKeys.RESTORE_SSH_KEY,
+      crvs_backup_restore_private_key: key,
     };
   }
   return { groups, vars, secretVars, sshSources: clientAddresses(ends), notes };

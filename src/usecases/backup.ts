@@ -199,11 +199,15 @@ export async function verifyArchive(
 /** The restore drill's host: the data node of the environment whose drill the provisioning wired. */
 function restoreHost(sc: SpecContext, environment: string): RemoteHost {
   const ends = wiredEnds(sc);
-  if (!ends.restore || ends.restore.environment !== environment)
+  const end = ends.restores.find((r) => r.environment === environment);
+  if (!end)
     throw new UsageError(
-      `${environment} has no restore drill: only staging with environments.staging.restore (demo preset) has one`,
+      `${environment} does not restore ${ends.source.environment}'s backups`,
+      ends.restores.length
+        ? `restored by this spec: ${ends.restores.map((r) => r.environment).join(', ')}`
+        : 'give staging (or qa, development) a restore section (demo preset), then crvs provision it and the backup server',
     );
-  return hostOf(sc, environment, ends.restore.server);
+  return hostOf(sc, environment, end.server);
 }
 
 export interface RestoreOptions {
@@ -268,7 +272,7 @@ export async function restore(
   const host = restoreHost(sc, environment);
   fx.progress(
     `${o.verifyOnly ? 'verifying' : 'restoring'} ${o.archive ?? `the newest archive of ${o.from}`} into ${environment}` +
-      ' (staging is touched only if the archive checks out)',
+      ` (${environment} is touched only if the archive checks out)`,
   );
   return restoreRun(fx, host, environment, {
     ...(o.archive ? { archive: o.archive } : {}),
@@ -354,7 +358,7 @@ const APP_CHECK_INTERVAL_MS = 3000;
 /** The drill reports kept on the environment, newest first. */
 export async function drills(fx: Effects, sc: SpecContext, environment: string): Promise<DrillReport[]> {
   const source = wiredEnds(sc).source.environment;
-  // Production's reports are its disaster recoveries; staging's its drills.
+  // Production's reports are its disaster recoveries; a restoring environment's its drills.
   const host = environment === source ? sourceHost(sc, environment).host : restoreHost(sc, environment);
   const r = await fx.exec.run(readDrills(host));
   if (r.code !== 0 && /No such file/.test(r.stderr)) return [];

@@ -14,7 +14,7 @@ import {
 } from '../../../src/usecases/backup.js';
 import type { SpecContext } from '../../../src/usecases/context.js';
 import { fakeEffects } from '../helpers/context.js';
-import { labExample } from '../helpers/spec.js';
+import { labExample, labWithQaRestore } from '../helpers/spec.js';
 import { MANIFEST } from './fixtures.js';
 
 const sc: SpecContext = {
@@ -208,7 +208,22 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
     ).rejects.toThrow('restore of staging: stale: the newest archive is 3000 minutes old');
     expect(refused.lines()[0]).toContain(' CRVS_RESTORE_VERIFY_ONLY=1 /usr/local/sbin/crvs-restore');
     await expect(restore(fakeEffects(exec), sc, 'qa', { from: 'production' })).rejects.toThrow(
-      'qa has no restore drill',
+      "qa does not restore production's backups",
+    );
+    // qa with a restore section in its spec: the same drill, on qa's data node, with qa's plan.
+    const qa = new RecordingExecutor([
+      {
+        match: /crvs-restore/,
+        result: { stdout: `${JSON.stringify({ ...ok, environment: 'qa' })}\n` },
+      },
+    ]);
+    const qaSc = { ...sc, spec: labWithQaRestore() };
+    expect((await restore(fakeEffects(qa), qaSc, 'qa', { from: 'production' })).environment).toBe('qa');
+    expect(qa.lines()).toEqual([
+      `${SSH_PROD2.replace('10.77.0.22', '10.77.0.11')} ${transient('restore')} env CRVS_RESTORE_PLAN=/etc/crvs/restore/plan.json /usr/local/sbin/crvs-restore`,
+    ]);
+    await expect(restore(fakeEffects(exec), sc, 'development', { from: 'production' })).rejects.toThrow(
+      'development does not restore',
     );
     await expect(restore(fakeEffects(exec), sc, 'production', { from: 'production' })).rejects.toThrow(
       'restoring into production replaces its live records: that is disaster recovery',

@@ -5,33 +5,45 @@ import {
   backupEnvironments,
   clientAddresses,
   keyHolders,
+  keyRef,
   restoreVars,
+  retiredRestoreServers,
   sourceVars,
   targetVars,
 } from '../../../src/backup/wiring.js';
-import { exampleSpec, labExample } from '../helpers/spec.js';
+import { exampleSpec, LAB_QA_RESTORE, labExample, labWithQaRestore, specFromText } from '../helpers/spec.js';
 
 const lab = labExample();
 const HOST_KEY =
   '|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDQrOxq4kMeJOzLiaQaAGeJCs0ZgMy1KwJ6gwoR4BZFB';
-const keys = {
-  BACKUP_SSH_KEY: 'ssh-ed25519 AAAAbackup crvs-backup@prod-2',
-  RESTORE_SSH_KEY: 'ssh-ed25519 AAAArestore crvs-restore@staging-1',
-  BACKUP_PRUNE_SSH_KEY: 'ssh-ed25519 AAAAprune crvs-prune@production',
+const PUBLIC = {
+  backup: 'ssh-ed25519 AAAAbackup crvs-backup@prod-2',
+  staging: 'ssh-ed25519 AAAArestore crvs-restore@staging-1',
+  qa: 'ssh-ed25519 AAAAqa crvs-restore@qa-1',
+  prune: 'ssh-ed25519 AAAAprune crvs-prune@production',
 };
+const keys = {
+  [keyRef('production', 'BACKUP_SSH_KEY')]: PUBLIC.backup,
+  [keyRef('staging', 'RESTORE_SSH_KEY')]: PUBLIC.staging,
+  [keyRef('qa', 'RESTORE_SSH_KEY')]: PUBLIC.qa,
+  [keyRef('production', 'BACKUP_PRUNE_SSH_KEY')]: PUBLIC.prune,
+};
+const withQa = labWithQaRestore();
 
 describe('the backup wiring of a spec', () => {
   it("runs the backup on production's data node and the drill on staging's, into one repository on the backup server", () => {
     expect(backupEnds(lab)).toEqual({
       source: { environment: 'production', server: 'prod-2', address: '10.77.0.22', port: 22 },
       target: { environment: 'backup', server: 'backup-1', address: '10.77.0.41', port: 22 },
-      restore: {
-        environment: 'staging',
-        server: 'staging-1',
-        address: '10.77.0.31',
-        port: 22,
-        schedule: '0 1 * * *',
-      },
+      restores: [
+        {
+          environment: 'staging',
+          server: 'staging-1',
+          address: '10.77.0.31',
+          port: 22,
+          schedule: '0 1 * * *',
+        },
+      ],
       repository: 'ssh://borg@10.77.0.41/srv/borg/repos/production',
     });
     const ends = backupEnds(lab);
@@ -50,9 +62,9 @@ describe('the backup wiring of a spec', () => {
     if (!ends) throw new Error('no ends');
     expect(targetVars(lab, ends, keys)).toEqual({
       crvs_backup_clients: [
-        { name: 'production', key: keys.BACKUP_SSH_KEY, append_only: true },
-        { name: 'staging', key: keys.RESTORE_SSH_KEY, append_only: true, repository: 'production' },
-        { name: 'prune', key: keys.BACKUP_PRUNE_SSH_KEY, append_only: false, repository: 'production' },
+        { name: 'production', key: PUBLIC.backup, append_only: true },
+        { name: 'staging', key: PUBLIC.staging, append_only: true, repository: 'production' },
+        { name: 'prune', key: PUBLIC.prune, append_only: false, repository: 'production' },
       ],
       // A daily backup: stale after its 24 h gap plus the 2 h grace.
       crvs_backup_watch: [{ name: 'production', stale_after_minutes: 26 * 60 }],
@@ -60,8 +72,10 @@ describe('the backup wiring of a spec', () => {
     });
     // A key not in the stores yet (its environment never provisioned) is left out, not written empty.
     expect(
-      (targetVars(lab, ends, { BACKUP_SSH_KEY: keys.BACKUP_SSH_KEY }).crvs_backup_clients as unknown[])
-        .length,
+      (
+        targetVars(lab, ends, { [keyRef('production', 'BACKUP_SSH_KEY')]: PUBLIC.backup })
+          .crvs_backup_clients as unknown[]
+      ).length,
     ).toBe(1);
   });
 
@@ -87,7 +101,9 @@ describe('the backup wiring of a spec', () => {
     expect(recovery).toMatchObject({ environment: 'production', source: 'production', appCheck: [] });
     expect(recovery.swap.services).toEqual([]);
     expect(recovery.repository).toBe(ends.repository);
-    const restore = restoreVars(lab, ends, [HOST_KEY]);
+    const staging = ends.restores[0];
+    if (!staging) throw new Error('no staging end');
+    const restore = restoreVars(lab, ends, staging, [HOST_KEY]);
     expect(restore).toMatchObject({
       crvs_backup_restore_environment: 'staging',
       crvs_backup_restore_on_calendar: ['*-*-* 01:00:00'],
@@ -105,10 +121,69 @@ describe('the backup wiring of a spec', () => {
   it('wires no drill for the opencrvs preset (its restore is not written yet) and nothing without backups', () => {
     const national = exampleSpec('national');
     const ends = backupEnds(national);
-    expect(ends?.restore).toBeUndefined();
+    expect(ends?.restores).toEqual([]);
     expect(ends?.source.environment).toBe('production');
     expect(backupEnds({ ...lab, backups: undefined })).toBeUndefined();
     const { backup: _b, ...withoutBackupServer } = lab.environments;
     expect(backupEnds({ ...lab, environments: withoutBackupServer })).toBeUndefined();
+  });
+
+  it('wires qa as a second restoring environment when its spec asks: its own key, append-only, no timer without a schedule', () => {
+    const ends = backupEnds(withQa);
+    if (!ends) throw new Error('no ends');
+    expect(ends.restores).toEqual([
+      {
+        environment: 'staging',
+        server: 'staging-1',
+        address: '10.77.0.31',
+        port: 22,
+        schedule: '0 1 * * *',
+      },
+      { environment: 'qa', server: 'qa-1', address: '10.77.0.11', port: 22 },
+    ]);
+    expect(backupEnvironments(ends)).toEqual(['production', 'backup', 'staging', 'qa']);
+    expect(clientAddresses(ends)).toEqual(['10.77.0.22', '10.77.0.31', '10.77.0.11']);
+    expect(keyHolders(ends).map((k) => `${k.environment}:${k.secret}:${k.comment}`)).toEqual([
+      'production:BACKUP_SSH_KEY:crvs-backup@prod-2',
+      'production:BACKUP_PRUNE_SSH_KEY:crvs-prune@production',
+      'staging:RESTORE_SSH_KEY:crvs-restore@staging-1',
+      'qa:RESTORE_SSH_KEY:crvs-restore@qa-1',
+    ]);
+    expect(targetVars(withQa, ends, keys).crvs_backup_clients).toEqual([
+      { name: 'production', key: PUBLIC.backup, append_only: true },
+      { name: 'staging', key: PUBLIC.staging, append_only: true, repository: 'production' },
+      { name: 'qa', key: PUBLIC.qa, append_only: true, repository: 'production' },
+      { name: 'prune', key: PUBLIC.prune, append_only: false, repository: 'production' },
+    ]);
+    const qa = ends.restores[1];
+    if (!qa) throw new Error('no qa end');
+    const vars = restoreVars(withQa, ends, qa, [HOST_KEY]);
+    expect(vars).toMatchObject({
+      crvs_backup_restore_environment: 'qa',
+      crvs_backup_restore_on_calendar: [],
+    });
+    const plan = JSON.parse(Buffer.from(vars.crvs_backup_restore_plan_b64 as string, 'base64').toString());
+    expect(plan).toMatchObject({ environment: 'qa', source: 'production', repository: ends.repository });
+    // Turned off: not wired, its key not kept, and the drill is retired from qa-1.
+    const off = specFromText(
+      LAB_QA_RESTORE.replace('{ source: production }', '{ source: production, enabled: false }'),
+    );
+    expect(backupEnds(off)?.restores.map((r) => r.environment)).toEqual(['staging']);
+    expect(retiredRestoreServers(off, backupEnds(off), ['qa', 'production', 'backup'])).toEqual(['qa-1']);
+  });
+
+  it('retires the drill from application servers that neither are the source nor restore, never from the source', () => {
+    const all = ['qa', 'production', 'staging', 'backup', 'jump'];
+    expect(retiredRestoreServers(lab, backupEnds(lab), all)).toEqual(['qa-1']);
+    expect(retiredRestoreServers(withQa, backupEnds(withQa), all)).toEqual([]);
+    expect(retiredRestoreServers(lab, backupEnds(lab), ['production', 'backup'])).toEqual([]);
+    // Without backups nothing restores: every application server of the run.
+    const none = { ...lab, backups: undefined };
+    expect(retiredRestoreServers(none, backupEnds(none), all)).toEqual([
+      'qa-1',
+      'prod-1',
+      'prod-2',
+      'staging-1',
+    ]);
   });
 });
