@@ -15,6 +15,8 @@ export interface DrillReport {
   ageMinutes?: number;
   counts?: Record<string, number>;
   detail: string;
+  /** Seconds per phase, in order (check, database, attachments, swap, appCheck); those reached only. */
+  phases?: Record<string, number>;
 }
 
 export function drillReport(

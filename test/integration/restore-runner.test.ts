@@ -174,6 +174,10 @@ describe("the restore drill's gates, against a real borg repository", () => {
     expect(d.status).toBe(0);
     expect(d.alert).toBe('');
     expect(readFileSync(loaded, 'utf8')).toBe(dumpText);
+    // Where the time went, per phase reached (verify only: no swap, no app check).
+    const phases = d.report.phases as Record<string, number>;
+    expect(Object.keys(phases)).toEqual(['check', 'database', 'attachments']);
+    for (const s of Object.values(phases)) expect(s).toBeGreaterThanOrEqual(0);
     // Verify only: the trial extract beside the live attachments is removed, the live ones are as they were.
     expect(existsSync(into)).toBe(false);
     expect(d.liveFiles).toEqual(['staging-only.pdf']);
@@ -199,6 +203,8 @@ describe("the restore drill's gates, against a real borg repository", () => {
     expect(d.report.result).toBe('corrupt');
     expect(d.report.archive).toBe(name);
     expect(d.report.detail).toMatch(/^borg extract of the dump exited 2: /);
+    // It failed in the database phase: only the check before it completed.
+    expect(Object.keys(d.report.phases as object)).toEqual(['check']);
     expect(d.alert.split('\n')[0]).toBe('restore-corrupt');
     expect(existsSync(into)).toBe(false);
     expect(d.liveFiles).toEqual(['staging-only.pdf']);
