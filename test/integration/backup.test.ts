@@ -280,6 +280,86 @@ describe('backups on the lab', () => {
     ]);
   });
 
+  it("restores production's archive into qa when qa's spec asks for it, and takes the drill and production's passphrase off qa when the spec no longer does", async () => {
+    expect(archive).not.toBe('');
+    const QA = '10.77.0.11';
+    // The lab's spec with qa restoring production on demand: a country's choice, and then qa holds citizen data
+    // (no test 2FA codes). Beside the lab's spec, so that it shares its stores and known_hosts.
+    const spec = join(lab.dir, 'crvs-qa-restore.yaml');
+    const text = readFileSync(lab.spec, 'utf8');
+    const qaRestores = text.replace(
+      '  qa:\n    testTwoFactorCodes: true\n',
+      '  qa:\n    restore: { source: production }\n',
+    );
+    expect(qaRestores).not.toBe(text);
+    writeFileSync(spec, qaRestores);
+    const withSpec = (file: string, ...args: string[]) =>
+      keep(crvsBin([...args, '--spec', file], { env: env() }));
+    const authorized = () =>
+      root('backup-1', 'cat /srv/borg/.ssh/authorized_keys')
+        .stdout.split('\n')
+        .filter((l) => /^command=/.test(l));
+    const hosts = (r: { stdout: string }) =>
+      (
+        JSON.parse(r.stdout) as { stats: Record<string, { failures: number; unreachable: number }> }[]
+      ).flatMap((x) => Object.entries(x.stats));
+    try {
+      // Only the backup roles: the lab's firewalls already let its whole network reach SSH (a country provisions
+      // qa and the backup server whole, which opens the backup server to qa's address).
+      const wired = withSpec(spec, 'provision', 'qa', 'backup', '--tags', 'backup', '--json');
+      expect(wired.status, wired.stderr.slice(-3000)).toBe(0);
+      for (const [, s] of hosts(wired)) expect(s).toMatchObject({ failures: 0, unreachable: 0 });
+      // backup-1 lets qa's own key in, append-only and restricted to production's repository.
+      expect(authorized().filter((l) => l.endsWith(' crvs-restore@qa-1'))).toEqual([
+        expect.stringMatching(
+          /^command="borg serve --restrict-to-repository \/srv\/borg\/repos\/production --append-only",restrict ssh-ed25519 \S+ crvs-restore@qa-1$/,
+        ),
+      ]);
+      // No schedule for qa: the drill is installed, no timer runs it.
+      expect(root('qa-1', 'systemctl cat crvs-restore.service >/dev/null && echo unit').stdout.trim()).toBe(
+        'unit',
+      );
+      expect(root('qa-1', 'systemctl cat crvs-restore.timer').status).not.toBe(0);
+      expect((await call(QA, 'GET', `/records/${recordId}`)).status).toBe(404);
+
+      const restored = withSpec(spec, 'restore', 'qa', '--from', 'production', '--yes', '--json');
+      expect(restored.status, restored.stderr.slice(-3000)).toBe(0);
+      expect(JSON.parse(restored.stdout)).toMatchObject({
+        environment: 'qa',
+        source: 'production',
+        result: 'ok',
+        archive,
+      });
+      expect(await stats(QA)).toMatchObject({
+        records: production.records,
+        users: production.users,
+        offices: production.offices,
+      });
+      expect((await call(QA, 'GET', `/records/${recordId}`)).json).toMatchObject({
+        id: recordId,
+        name: 'Backed Up',
+        attachmentVerified: true,
+      });
+      const drills = JSON.parse(withSpec(spec, 'backup', 'drills', 'qa', '--json').stdout) as {
+        result: string;
+        archive: string;
+      }[];
+      expect(drills.map((d) => [d.result, d.archive])).toEqual([['ok', archive]]);
+    } finally {
+      rmSync(spec, { force: true });
+    }
+    // The lab's own spec again, where qa restores nothing: the drill, its key and production's passphrase leave
+    // qa-1, and backup-1 no longer lets qa's key in. (What qa restored stays: crvs reset qa removes it.)
+    const back = withSpec(lab.spec, 'provision', 'qa', 'backup', '--tags', 'backup', '--json');
+    expect(back.status, back.stderr.slice(-3000)).toBe(0);
+    expect(root('qa-1', 'ls /etc/crvs/restore /etc/systemd/system/crvs-restore.service').status).not.toBe(0);
+    expect(root('qa-1', 'systemctl cat crvs-restore.service').status).not.toBe(0);
+    expect(authorized().filter((l) => l.includes('crvs-restore@qa-1'))).toEqual([]);
+    expect(authorized().filter((l) => l.includes('crvs-restore@staging-1'))).toHaveLength(1);
+    // The drill's record stays on qa-1.
+    expect(root('qa-1', 'wc -l < /var/lib/crvs/backup/restore-drills.jsonl').stdout.trim()).toBe('1');
+  });
+
   it("production's key cannot destroy history: its delete leaves the data, rolled back on the backup server and verified", () => {
     expect(archive).not.toBe('');
     const asProduction = (argv: string) =>
@@ -332,7 +412,7 @@ describe('backups on the lab', () => {
     // Back in the list, so the guard lets retention run again.
     expect(json<{ archives: string[] }>('backup', 'prune', 'production').archives).toContain(archive);
   });
-  it('fails loudly on a wrong passphrase and an unreachable backup server, alerting while production serves; a killed backup leaves a repository the next run and borg check accept', async () => {
+  it('fails loudly on a wrong passphrase, an unreachable backup server and a full one, alerting while production serves; a killed backup leaves a repository the next run and borg check accept', async () => {
     expect(archive).not.toBe('');
     // A wrong passphrase: a clear error, nothing written.
     const pass = '/etc/crvs/backup/passphrase';
@@ -368,6 +448,52 @@ describe('backups on the lab', () => {
     expect(alert?.body, alert ? '' : alertUnit()).toMatchObject({ event: 'unit-failed', server: 'prod-2' });
     expect(alert?.body.details).toContain('unreachable');
 
+    // The backup server out of disk: its repositories on a filesystem with 4 MB left (a tmpfs holding a copy of
+    // /srv/borg and ballast, mounted over it; the lab's servers share the host's disk). A day's new attachments do
+    // not fit: the run fails with the reason, production alerts and serves meanwhile, and the backup server's own
+    // watch alerts on its free space. Unmounted, the real repository is as it was: the next backup below runs there.
+    const full = [
+      'set -e',
+      'used=$(du -sm /srv/borg | cut -f1)',
+      'mkdir -p /mnt/crvs-full',
+      `mount -t tmpfs -o size=$((used + 64))m,mode=$(stat -c %a /srv/borg),uid=$(stat -c %u /srv/borg),gid=$(stat -c %g /srv/borg) tmpfs /mnt/crvs-full`,
+      'cp -a /srv/borg/. /mnt/crvs-full/',
+      // Ballast: 4 MB left, under the watch's 15%.
+      'avail=$(df --output=avail -m /mnt/crvs-full | tail -n 1)',
+      'head -c $((avail - 4))M /dev/zero > /mnt/crvs-full/.ballast',
+      'mount --bind /mnt/crvs-full /srv/borg',
+    ].join('\n');
+    const mounted = root('backup-1', full);
+    expect(mounted.status, mounted.stderr).toBe(0);
+    root('prod-2', `head -c 40M /dev/urandom > ${DOCUMENTS}/zz-day-of-scans.bin`);
+    since = Date.now() - 1000;
+    try {
+      const noSpace = keep(crvs('backup', 'run', 'production'));
+      expect(noSpace.status).toBe(1);
+      expect(noSpace.stderr).toContain(
+        'the backup of production failed: the backup server is out of disk space',
+      );
+      expect((await call(PROD, 'GET', '/stats')).status).toBe(200);
+      const failed = await waitForAlert(
+        since,
+        (a) => a.body.unit === 'crvs-backup.service' && /out of disk space/.test(a.body.details ?? ''),
+      );
+      expect(failed?.body).toMatchObject({ event: 'unit-failed', server: 'prod-2' });
+      root('backup-1', 'systemctl start crvs-backup-watch.service');
+      const disk = await waitForAlert(
+        since,
+        (a) => a.body.unit === 'crvs-backup-watch.service' && /backup-disk/.test(a.body.details ?? ''),
+      );
+      expect(disk?.body).toMatchObject({ event: 'unit-failed', server: 'backup-1' });
+      expect(disk?.body.details).toMatch(
+        /backup-disk: [\d.]+% free on the repository disk \(alert below 15%\)/,
+      );
+    } finally {
+      root('prod-2', `rm -f ${DOCUMENTS}/zz-day-of-scans.bin`);
+      root('backup-1', 'umount /srv/borg; umount /mnt/crvs-full; rmdir /mnt/crvs-full');
+    }
+    expect(root('backup-1', 'findmnt /srv/borg').status).not.toBe(0);
+
     // A backup killed -9 mid-run (a large new attachment keeps it busy long enough to be caught in the act).
     root('prod-2', `head -c 600M /dev/urandom > ${DOCUMENTS}/zz-large-upload.bin`);
     try {
@@ -390,8 +516,9 @@ describe('backups on the lab', () => {
     } finally {
       root('prod-2', `rm -f ${DOCUMENTS}/zz-large-upload.bin`);
     }
-    // The next backup runs (the killed run's lock does not stop it), and the backup server's own check of the
-    // whole repository passes, as does borg's check of the new archive with its data read back.
+
+    // The next backup runs (the killed run's lock and the failed run do not stop it), and the backup server's own
+    // check of the whole repository passes, as does borg's check of the new archive with its data read back.
     const next = JSON.parse(keep(must('backup', 'run', 'production', '--json')).stdout) as {
       archive: string;
     };
