@@ -51,6 +51,28 @@ export const scaleArgv = (service: string, replicas: number | string) => [
   `${service}=${replicas}`,
 ];
 
+/**
+ * Scaling that returns at once: `--detach=false` would also sit out the service's update monitor (15 s in the
+ * demo stack) after its tasks converged, twice per service in a drill; the drill polls the tasks itself
+ * (tasksArgv) until they have.
+ */
+export const scaleDetachedArgv = (service: string, replicas: number | string) => [
+  'docker',
+  'service',
+  'scale',
+  '--detach',
+  `${service}=${replicas}`,
+];
+/** The current state of each task of a service, one per line: `Running 5 seconds ago`, `Starting ...`. */
+export const tasksArgv = (service: string) => [
+  'docker',
+  'service',
+  'ps',
+  '--format',
+  '{{.CurrentState}}',
+  service,
+];
+
 const psql = (db: string, sql: string, extra: string[] = []) => [
   'docker',
   'exec',
@@ -94,6 +116,7 @@ export interface RestorePlan {
     services: string[];
     replicas: string[];
     scale: string[];
+    tasks: string[];
     terminate: string[];
     dropPrevious: string[];
     renameLive: string[];
@@ -175,7 +198,8 @@ export function restorePlan(o: {
     swap: {
       services: o.recovery ? [] : APP_SERVICES,
       replicas: replicasArgv('{service}'),
-      scale: scaleArgv('{service}', '{replicas}'),
+      scale: scaleDetachedArgv('{service}', '{replicas}'),
+      tasks: tasksArgv('{service}'),
       terminate: psql(
         'postgres',
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'crvs' AND pid <> pg_backend_pid()",

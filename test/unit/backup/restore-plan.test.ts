@@ -52,10 +52,14 @@ describe('the restore drill of staging', () => {
     const s = plan.swap;
     expect(s.services).toEqual(['crvs_app', 'crvs_documents']);
     expect(
-      [s.replicas, s.scale, s.terminate, s.dropPrevious, s.renameLive, s.renameScratch].map(shellLine),
+      [s.replicas, s.scale, s.tasks, s.terminate, s.dropPrevious, s.renameLive, s.renameScratch].map(
+        shellLine,
+      ),
     ).toEqual([
       "docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' '{service}'",
-      "docker service scale --detach=false '{service}={replicas}'",
+      // Detached: crvs-restore polls the tasks (next line) instead of sitting out Swarm's update monitor.
+      "docker service scale --detach '{service}={replicas}'",
+      "docker service ps --format '{{.CurrentState}}' '{service}'",
       `${PSQL} --dbname=postgres '--command=SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\\''crvs'\\'' AND pid <> pg_backend_pid()'`,
       `${PSQL} --dbname=postgres '--command=DROP DATABASE IF EXISTS crvs_before_restore WITH (FORCE)'`,
       `${PSQL} --dbname=postgres '--command=ALTER DATABASE crvs RENAME TO crvs_before_restore'`,
