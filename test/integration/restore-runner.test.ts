@@ -55,13 +55,16 @@ const dumpText = [
   '\\.',
   '',
 ].join('\n');
-const files: Record<string, string> = { 'a.pdf': 'scan a', 'sub/b.pdf': 'scan b, page 1' };
+const FILES: Record<string, string> = { 'a.pdf': 'scan a', 'sub/b.pdf': 'scan b, page 1' };
 
 /** A backup as crvs-backup lays it out: the dump and the manifest in the run directory, the documents volume. */
-function archive(name: string): void {
+function archive(name: string, withAttachments = true): void {
   const run = join(root, 'run', 'crvs-backup');
   const docs = join(root, 'var/lib/docker/volumes/crvs_documents/_data');
-  mkdirSync(join(docs, 'sub'), { recursive: true });
+  const files = withAttachments ? FILES : {};
+  rmSync(docs, { recursive: true, force: true });
+  if (withAttachments) mkdirSync(join(docs, 'sub'), { recursive: true });
+  else mkdirSync(join(root, 'var'), { recursive: true });
   mkdirSync(run, { recursive: true });
   for (const [f, text] of Object.entries(files)) writeFileSync(join(docs, f), text);
   const dump = Buffer.from(dumpText);
@@ -83,7 +86,7 @@ function archive(name: string): void {
       },
     ],
     attachments: {
-      count: 2,
+      count: Object.keys(files).length,
       bytes: attachmentBytes,
       listSha256: attachmentListDigest(Object.keys(files).map((f) => `documents/${f}`)),
     },
@@ -183,6 +186,15 @@ describe("the restore drill's gates, against a real borg repository", () => {
     expect(d.liveFiles).toEqual(['staging-only.pdf']);
   }, 120_000);
 
+  it('an archive without attachments (none uploaded yet) passes too: nothing to extract, zero counted', () => {
+    const name = stamp(new Date(Date.now() + 1000));
+    archive(name, false);
+    const d = drill();
+    expect(d.report).toMatchObject({ result: 'ok', archive: name, detail: `${name} verified (verify only)` });
+    expect(d.status).toBe(0);
+    expect(d.liveFiles).toEqual(['staging-only.pdf']);
+  }, 120_000);
+
   it("a damaged chunk of the dump fails the drill's extract as corrupt, though borg check of the metadata passes", () => {
     // Flip 16 bytes a third of the way into the largest segment file: inside the dump's chunks, which are nearly
     // all of the repository's bytes.
@@ -196,7 +208,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
     for (let i = at; i < at + 16; i++) bytes[i] = (bytes[i] as number) ^ 0xff;
     writeFileSync(segment, bytes);
 
-    const name = stamp(new Date(Date.now() + 1000));
+    const name = stamp(new Date(Date.now() + 2000));
     archive(name); // the same dump: borg stores it as references to the chunks already there, the damaged one too
     const d = drill();
     expect(d.status).toBe(1);
