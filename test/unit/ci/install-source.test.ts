@@ -13,6 +13,10 @@ import { installCommand } from '../../../src/ci/workflows.js';
 import { VERSION } from '../../../src/cli/version.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'crvs-pack-'));
+// npm reads its global settings from <prefix>/etc/npmrc, and the install below moves the prefix: it keeps the
+// machine's own file (which may name the CA of a TLS-intercepting proxy; without it every registry request fails
+// its certificate check and is retried until the test times out, as on a fresh development machine).
+const globalConfig = execFileSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8' }).trim();
 let tarball = '';
 let url = '';
 let close: () => void = () => {};
@@ -46,6 +50,7 @@ async function install(sha512: string) {
       HOME: process.env.HOME,
       RUNNER_TEMP: runnerTemp,
       npm_config_prefix: prefix,
+      npm_config_globalconfig: globalConfig,
       npm_config_prefer_offline: 'true',
       npm_config_audit: 'false',
       npm_config_fund: 'false',
