@@ -9,7 +9,7 @@ import { DRILL_LOG } from './drill-report.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { archiveGlob } from './naming.js';
 import { RUN_DIR } from './plan.js';
-import { APP_STATS, replicasArgv, scaleArgv } from './restore-plan.js';
+import { APP_STATS, replicasArgv, tasksArgv } from './restore-plan.js';
 import { BACKUP_CLIENT_DIR, RECOVERY_PLAN, RESTORE_CLIENT_DIR } from './wiring.js';
 
 export const BACKUP_STATUS = '/var/lib/crvs/backup/last-run.json';
@@ -120,11 +120,20 @@ export const serviceReplicas = (host: RemoteHost, service: string): CommandSpec 
     description: `read the replicas of ${service}`,
   });
 
-/** Scale a service and wait until its tasks have converged (on a manager). */
-export const scaleService = (host: RemoteHost, service: string, replicas: number): CommandSpec =>
-  onHost(host, sudo(...scaleArgv(service, replicas)), {
-    description: `scale ${service} to ${replicas}`,
-    timeoutMs: 600_000,
+/**
+ * Scale services at once and return (on a manager); crvs then polls their tasks (serviceTasks) rather than sit
+ * out each service's update monitor, one service after the other, as `--detach=false` would.
+ */
+export const scaleServices = (host: RemoteHost, replicas: [string, number][]): CommandSpec =>
+  onHost(host, sudo('docker', 'service', 'scale', '--detach', ...replicas.map(([s, n]) => `${s}=${n}`)), {
+    description: `scale ${replicas.map(([s, n]) => `${s} to ${n}`).join(', ')}`,
+  });
+
+/** The current state of each task of a service (on a manager), for tasksConverged. */
+export const serviceTasks = (host: RemoteHost, service: string): CommandSpec =>
+  onHost(host, sudo(...tasksArgv(service)), {
+    description: `read the tasks of ${service}`,
+    allowFailure: true,
   });
 
 /** The app's own counts, asked through the ingress on the node (allowed to fail while it starts). */

@@ -34,7 +34,7 @@ export const APP_STATS = [
 ];
 export const PREVIOUS_DB = 'crvs_before_restore';
 
-/** The replicas a service is set to run, and scaling it until its tasks converged (on a Swarm manager). */
+/** The replicas a service is set to run (on a Swarm manager). */
 export const replicasArgv = (service: string) => [
   'docker',
   'service',
@@ -43,14 +43,6 @@ export const replicasArgv = (service: string) => [
   '{{.Spec.Mode.Replicated.Replicas}}',
   service,
 ];
-export const scaleArgv = (service: string, replicas: number | string) => [
-  'docker',
-  'service',
-  'scale',
-  '--detach=false',
-  `${service}=${replicas}`,
-];
-
 /**
  * Scaling that returns at once: `--detach=false` would also sit out the service's update monitor (15 s in the
  * demo stack) after its tasks converged, twice per service in a drill; the drill polls the tasks itself
@@ -72,6 +64,32 @@ export const tasksArgv = (service: string) => [
   '{{.CurrentState}}',
   service,
 ];
+
+/** Task states of a service still on its way (`docker service ps`): neither up nor gone yet. */
+export const TASKS_ON_THE_WAY = new Set([
+  'New',
+  'Allocated',
+  'Pending',
+  'Assigned',
+  'Accepted',
+  'Preparing',
+  'Ready',
+  'Starting',
+]);
+
+/**
+ * Whether a service's tasks (tasksArgv's output) have converged on `replicas`: exactly that many running and
+ * none on the way. Tasks still stopping count as running, so scaling to 0 converges when they are gone.
+ */
+export function tasksConverged(stdout: string, replicas: number): boolean {
+  const states = stdout
+    .split('\n')
+    .map((l) => l.trim().split(' ')[0] ?? '')
+    .filter(Boolean);
+  return (
+    states.filter((s) => s === 'Running').length === replicas && !states.some((s) => TASKS_ON_THE_WAY.has(s))
+  );
+}
 
 const psql = (db: string, sql: string, extra: string[] = []) => [
   'docker',

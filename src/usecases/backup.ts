@@ -30,11 +30,12 @@ import {
   readDrills,
   readManifest,
   runRestore,
-  scaleService,
+  scaleServices,
   serviceReplicas,
+  serviceTasks,
   startBackup,
 } from '../backup/remote.js';
-import { APP_SERVICES, appCountMismatches } from '../backup/restore-plan.js';
+import { APP_SERVICES, appCountMismatches, tasksConverged } from '../backup/restore-plan.js';
 import { guardPrune, planPrune } from '../backup/retention.js';
 import {
   BACKUP_PRUNE_SSH_KEY,
@@ -327,10 +328,10 @@ async function recover(fx: Effects, sc: SpecContext, environment: string, o: Res
   fx.progress(`stopping ${APP_SERVICES.join(' and ')}; restoring ${archive} on the data node`);
   let report: DrillReport;
   try {
-    for (const service of APP_SERVICES) await fx.exec.run(scaleService(manager, service, 0));
+    await scaleAndWait(fx, manager, new Map(APP_SERVICES.map((s) => [s, 0])), 'stopping');
     report = await restoreRun(fx, host, environment, { recovery: true, archive });
   } finally {
-    for (const [service, n] of replicas) await fx.exec.run(scaleService(manager, service, n));
+    await scaleAndWait(fx, manager, replicas, 'starting');
   }
   fx.progress(`waiting for ${environment}'s app to answer with the archive's counts`);
   let last = 'no answer';
@@ -352,8 +353,35 @@ async function recover(fx: Effects, sc: SpecContext, environment: string, o: Res
   );
 }
 
-const APP_CHECK_TRIES = 60;
-const APP_CHECK_INTERVAL_MS = 3000;
+const APP_CHECK_TRIES = 180;
+const APP_CHECK_INTERVAL_MS = 1000;
+const CONVERGE_TRIES = 360;
+const CONVERGE_INTERVAL_MS = 500;
+
+/**
+ * Scales the services at once, then polls their tasks until each has converged on its replicas: the slowest
+ * service sets the pace, and no service's update monitor is sat out (as `--detach=false` would, one by one).
+ */
+async function scaleAndWait(fx: Effects, manager: RemoteHost, target: Map<string, number>, what: string) {
+  await fx.exec.run(scaleServices(manager, [...target]));
+  const pending = new Map(target);
+  const last = new Map<string, string>();
+  for (let i = 0; ; i++) {
+    for (const [service, n] of [...pending]) {
+      const r = await fx.exec.run(serviceTasks(manager, service));
+      if (r.code === 0 && tasksConverged(r.stdout, n)) pending.delete(service);
+      else last.set(service, r.code === 0 ? r.stdout.trim().split('\n').join(', ') : r.stderr.trim());
+    }
+    if (pending.size === 0) return;
+    if (i >= CONVERGE_TRIES)
+      throw new CrvsError(
+        'E_RESTORE',
+        `${what} ${[...pending].map(([s, n]) => `${s}: not ${n} running task(s) (${last.get(s) || 'no task'})`).join('; ')}`,
+        { hint: `docker service ps ${[...pending.keys()].join(' ')} on the manager says why` },
+      );
+    await pollPause(fx, CONVERGE_INTERVAL_MS);
+  }
+}
 
 /** The drill reports kept on the environment, newest first. */
 export async function drills(fx: Effects, sc: SpecContext, environment: string): Promise<DrillReport[]> {

@@ -236,6 +236,42 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
     );
   });
 
+  /**
+   * Swarm's side of scaling, as the manager answers it: `docker service scale --detach` returns at once, and
+   * `docker service ps` shows the tasks on their way for one poll (the running ones still stopping, or new ones
+   * starting), then converged.
+   */
+  class SwarmExecutor extends RecordingExecutor {
+    private readonly running = new Map([
+      ['crvs_app', 2],
+      ['crvs_documents', 1],
+    ]);
+    private readonly moving = new Map<string, number>();
+    override async run(command: Parameters<RecordingExecutor['run']>[0]) {
+      const result = await super.run(command);
+      const line = command.argv.join(' ');
+      const scale = /docker service scale --detach (.+)$/.exec(line);
+      for (const pair of scale?.[1]?.split(' ') ?? []) {
+        const [service = '', n = ''] = pair.split('=');
+        this.moving.set(service, Number(n));
+      }
+      const ps = /docker service ps --format '\{\{\.CurrentState\}\}' (\S+)$/.exec(line);
+      if (!ps?.[1]) return result;
+      const service = ps[1];
+      const target = this.moving.get(service);
+      const now = this.running.get(service) ?? 0;
+      if (target !== undefined) {
+        this.moving.delete(service);
+        this.running.set(service, target);
+        const states =
+          target === 0 ? Array(now).fill('Running 2 hours ago') : Array(target).fill('Starting 1 second ago');
+        return { ...result, stdout: `${states.join('\n')}\n` };
+      }
+      const states = [...Array(now).fill('Running 1 second ago'), 'Shutdown 5 seconds ago'];
+      return { ...result, stdout: `${states.join('\n')}\n` };
+    }
+  }
+
   describe('disaster recovery of production from its own repository', () => {
     const SSH_PROD1 = SSH_PROD2.replace('10.77.0.22', '10.77.0.21');
     const recovered = {
@@ -262,7 +298,13 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
         result: { stdout: JSON.stringify(over.stats ?? { records: 3, users: 5, offices: 4 }) },
       },
     ];
-    const answers = (over: Parameters<typeof responses>[0] = {}) => new RecordingExecutor(responses(over));
+    const answers = (over: Parameters<typeof responses>[0] = {}) => new SwarmExecutor(responses(over));
+
+    const tasks = [
+      `${SSH_PROD1} sudo -n docker service ps --format '{{.CurrentState}}' crvs_app`,
+      `${SSH_PROD1} sudo -n docker service ps --format '{{.CurrentState}}' crvs_documents`,
+    ];
+    tasks.push(...tasks);
 
     it('chooses the archive, backs up what is there, stops the app on the manager, restores on the data node, starts it and checks its counts', async () => {
       const exec = answers();
@@ -279,12 +321,13 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
         `${SSH_PROD2} ${transient('backup')} borg key export ${REPO}`,
         `${SSH_PROD1} sudo -n docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' crvs_app`,
         `${SSH_PROD1} sudo -n docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' crvs_documents`,
-        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_app=0`,
-        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_documents=0`,
+        // Both services at once, then their tasks polled until each has converged (one poll still on the way).
+        `${SSH_PROD1} sudo -n docker service scale --detach crvs_app=0 crvs_documents=0`,
+        ...tasks,
         // The archive chosen before the fresh backup, which is now the newest: never the empty state just saved.
         `${SSH_PROD2} ${transient('backup')} env CRVS_RESTORE_PLAN=/etc/crvs/backup/recovery-plan.json CRVS_RESTORE_ARCHIVE=production-2027-01-02T00:00:00Z /usr/local/sbin/crvs-restore`,
-        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_app=2`,
-        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_documents=1`,
+        `${SSH_PROD1} sudo -n docker service scale --detach crvs_app=2 crvs_documents=1`,
+        ...tasks,
         `${SSH_PROD1} curl --silent --show-error --fail --max-time 5 http://127.0.0.1/stats`,
       ]);
     });
@@ -295,9 +338,9 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
       await expect(
         restore(fakeEffects(exec), sc, 'production', { from: 'production', disasterRecovery: true }),
       ).rejects.toThrow('restore of production: corrupt: borg check exited 1');
-      expect(exec.lines().slice(-2)).toEqual([
-        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_app=2`,
-        `${SSH_PROD1} sudo -n docker service scale --detach=false crvs_documents=1`,
+      expect(exec.lines().slice(-5)).toEqual([
+        `${SSH_PROD1} sudo -n docker service scale --detach crvs_app=2 crvs_documents=1`,
+        ...tasks,
       ]);
       const noBackup = answers({ backup: 1 });
       await expect(

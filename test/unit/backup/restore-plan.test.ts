@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restorePlan } from '../../../src/backup/restore-plan.js';
+import { restorePlan, tasksConverged } from '../../../src/backup/restore-plan.js';
 import { cmd } from '../../../src/remote/shell.js';
 
 const shellLine = (argv: string[]) => cmd(...argv);
@@ -78,5 +78,24 @@ describe('the restore drill of staging', () => {
       'public.users': 'users',
     });
     expect(plan.reportFile).toBe('/var/lib/crvs/backup/restore-drills.jsonl');
+  });
+});
+
+describe('tasks converged on a replica count (docker service ps --format {{.CurrentState}}, as Docker 20.10 prints it)', () => {
+  const ps = (...states: string[]) => `${states.join('\n')}\n`;
+  it('counts the running tasks and waits for those on their way', () => {
+    expect(tasksConverged(ps('Running 3 seconds ago', 'Running 4 seconds ago'), 2)).toBe(true);
+    expect(tasksConverged(ps('Running 3 seconds ago', 'Starting 1 second ago'), 2)).toBe(false);
+    expect(tasksConverged(ps('Running 3 seconds ago', 'Preparing 1 second ago'), 1)).toBe(false);
+    // Old tasks of the service stay listed once they stopped.
+    expect(
+      tasksConverged(ps('Running 3 seconds ago', 'Shutdown 2 minutes ago', 'Failed 1 hour ago'), 1),
+    ).toBe(true);
+  });
+  it('converges on 0 when the last task is gone, not while it is stopping', () => {
+    expect(tasksConverged(ps('Running 2 hours ago'), 0)).toBe(false);
+    expect(tasksConverged(ps('Shutdown 1 second ago', 'Shutdown 2 hours ago'), 0)).toBe(true);
+    expect(tasksConverged('', 0)).toBe(true);
+    expect(tasksConverged('', 1)).toBe(false);
   });
 });
