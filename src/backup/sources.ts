@@ -52,7 +52,7 @@ export interface Step {
 }
 
 export const container = (service: string) => `{container:${STACK}_${service}}`;
-const exec = (service: string, user: string | undefined, argv: string[]) => [
+export const exec = (service: string, user: string | undefined, argv: string[]) => [
   'docker',
   'exec',
   ...(user ? ['--user', user] : []),
@@ -107,14 +107,16 @@ export const MONGO_DATABASES = [
   'openhim-dev',
 ];
 
-const ES_SNAPSHOTS = '/data/backups/elasticsearch';
+export const ES_SNAPSHOTS = '/data/backups/elasticsearch';
+/** Where a restore unpacks a snapshot: inside path.repo (ES registers no repository elsewhere), left out of backups. */
+export const ES_RESTORE_DIR = 'crvs-restore';
 const INFLUX_TMP = '/tmp/crvs-influxdb-backup';
 
 /** Feed a tool its credentials on stdin from a secret file, inside the container (printf is a shell builtin). */
-const withSecret = (format: string, secret: string, tool: string) =>
+export const withSecret = (format: string, secret: string, tool: string) =>
   `printf '${format}' "$(cat /run/secrets/${secret})" | ${tool}`;
 
-const esCurl = (method: string, path: string, body?: string) =>
+export const esCurl = (method: string, path: string, body?: string) =>
   exec('elasticsearch', undefined, [
     'sh',
     '-c',
@@ -185,20 +187,24 @@ export function openCrvsSources(): SourceSet {
         kind: 'stream',
         name: 'postgres',
         file: 'postgres-events.sql',
-        argv: exec('postgres', 'postgres', [
-          'pg_dump',
-          '--dbname=events',
-          '--format=plain',
-          '--no-owner',
-          '--no-privileges',
-        ]),
+        // With owners and privileges: the events database's schema belongs to events_migrator and events_app
+        // works through grants; a restore as the superuser gives both back (the roles exist on every
+        // environment the stack was deployed to).
+        argv: exec('postgres', 'postgres', ['pg_dump', '--dbname=events', '--format=plain']),
         count: 'pg-copy',
       },
       {
         kind: 'stream',
         name: 'elasticsearch',
         file: 'elasticsearch-snapshot.tar',
-        argv: exec('elasticsearch', undefined, ['tar', '--create', '--directory', ES_SNAPSHOTS, '.']),
+        argv: exec('elasticsearch', undefined, [
+          'tar',
+          '--create',
+          `--exclude=./${ES_RESTORE_DIR}`,
+          '--directory',
+          ES_SNAPSHOTS,
+          '.',
+        ]),
         count: 'none',
       },
       {
