@@ -9,7 +9,7 @@ import { DRILL_LOG } from './drill-report.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { archiveGlob } from './naming.js';
 import { RUN_DIR } from './plan.js';
-import { APP_STATS, replicasArgv, tasksArgv } from './restore-plan.js';
+import { APP_STATS, replicasArgv, STACK_SERVICES, tasksArgv } from './restore-plan.js';
 import { BACKUP_CLIENT_DIR, RECOVERY_PLAN, RESTORE_CLIENT_DIR } from './wiring.js';
 
 export const BACKUP_STATUS = '/var/lib/crvs/backup/last-run.json';
@@ -135,6 +135,10 @@ export const serviceTasks = (host: RemoteHost, service: string): CommandSpec =>
     description: `read the tasks of ${service}`,
     allowFailure: true,
   });
+
+/** The stack's replicated services, one per line (on a manager). */
+export const stackServices = (host: RemoteHost): CommandSpec =>
+  onHost(host, sudo(...STACK_SERVICES), { description: `list the services of ${host.environment}'s stack` });
 
 /** The app's own counts, asked through the ingress on the node (allowed to fail while it starts). */
 export const appStats = (host: RemoteHost): CommandSpec =>

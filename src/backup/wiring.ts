@@ -41,10 +41,7 @@ export type RestoreEnd = End & { schedule?: string | undefined };
 export interface BackupEnds {
   source: End;
   target: End;
-  /**
-   * In the spec's order (staging, qa, development): each environment with an enabled `restore` from the source.
-   * Empty with the opencrvs preset, which has no drill yet.
-   */
+  /** In the spec's order (staging, qa, development): each environment with an enabled `restore` from the source. */
   restores: RestoreEnd[];
   repository: string;
 }
@@ -61,15 +58,12 @@ export function backupEnds(spec: Spec): BackupEnds | undefined {
   if (!b || !spec.environments[b.target] || !spec.environments[b.source]) return undefined;
   const source = end(spec, b.source, true);
   const target = end(spec, b.target, false);
-  const restores =
-    spec.stack.preset === 'demo'
-      ? restoreSettings(spec)
-          .filter(({ restore }) => restore.enabled && restore.source === b.source)
-          .map(({ environment, restore }) => ({
-            ...end(spec, environment, true),
-            ...(restore.schedule !== undefined ? { schedule: restore.schedule } : {}),
-          }))
-      : [];
+  const restores = restoreSettings(spec)
+    .filter(({ restore }) => restore.enabled && restore.source === b.source)
+    .map(({ environment, restore }) => ({
+      ...end(spec, environment, true),
+      ...(restore.schedule !== undefined ? { schedule: restore.schedule } : {}),
+    }));
   const repository = repositoryUrl({
     user: BORG_USER,
     host: target.address,
@@ -183,6 +177,7 @@ export function sourceVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): Re
           source: ends.source.environment,
           repository: ends.repository,
           staleAfterMinutes: staleAfterMinutes(backupCron(spec)),
+          preset: spec.stack.preset,
           recovery: true,
         }),
       ),
@@ -214,6 +209,7 @@ export function restoreVars(
           source: ends.source.environment,
           repository: ends.repository,
           staleAfterMinutes: staleAfterMinutes(backupCron(spec)),
+          preset: spec.stack.preset,
         }),
       ),
     ),

@@ -103,13 +103,17 @@ function drill(staleAfterMinutes = 1560) {
     source: 'production',
     repository: repo,
     staleAfterMinutes,
+    preset: 'demo',
   });
-  plan.dump.dropScratch = ['true'];
-  plan.dump.createScratch = ['true'];
-  plan.dump.load = ['sh', '-c', `cat > ${loaded}`];
-  plan.dump.count = ['printf', `public.records|${ROWS}\n`];
-  plan.attachments.into = into;
-  plan.attachments.live = live;
+  const [dump] = plan.streams;
+  const [documents] = plan.trees;
+  if (!dump || !documents) throw new Error('the demo plan has a dump and a documents tree');
+  dump.prepare = [{ argv: ['true'] }];
+  dump.load = ['sh', '-c', `cat > ${loaded}`];
+  dump.counts = ['printf', `public.records|${ROWS}\n`];
+  dump.cleanup = [];
+  documents.into = into;
+  documents.live = live;
   plan.reportFile = reportFile;
   writeFileSync(planFile, JSON.stringify(plan));
   rmSync(loaded, { force: true });
@@ -214,7 +218,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
     expect(d.status).toBe(1);
     expect(d.report.result).toBe('corrupt');
     expect(d.report.archive).toBe(name);
-    expect(d.report.detail).toMatch(/^borg extract of the dump exited 2: /);
+    expect(d.report.detail).toMatch(/^borg extract of postgres exited 2: /);
     // It failed in the database phase: only the check before it completed.
     expect(Object.keys(d.report.phases as object)).toEqual(['check']);
     expect(d.alert.split('\n')[0]).toBe('restore-corrupt');
@@ -222,5 +226,264 @@ describe("the restore drill's gates, against a real borg repository", () => {
     expect(d.liveFiles).toEqual(['staging-only.pdf']);
     // borg's full check finds the damage the drill's metadata check leaves to the extract.
     expect(spawnSync('borg', ['check', '--verify-data', `${repo}::${name}`], { env }).status).not.toBe(0);
+  }, 120_000);
+});
+
+// The OpenCRVS plan through the same program: twelve streams (nine MongoDB archives, Postgres, the Elasticsearch
+// snapshot and the InfluxDB backup, as tar) and two trees (MinIO's attachments, Metabase's files), verified and
+// swapped in. The stores' commands are the plan's own shape with stand-ins that record what they were given: a
+// load keeps its stream, a trial or swap step appends its store to a log, the services are listed, scaled and
+// converged by a fake `docker`. What the real commands are is asserted in test/unit/backup/restore-plan.test.ts;
+// the OpenCRVS images cannot be pulled here.
+describe('the OpenCRVS drill, every store through the runner', () => {
+  const oc = join(dir, 'opencrvs');
+  const ocRepo = join(oc, 'repo');
+  const ocRoot = join(oc, 'root');
+  const got = join(oc, 'got');
+  const log = join(oc, 'steps.log');
+  const bin = join(oc, 'bin');
+  const minioLive = join(oc, 'minio');
+  const metabaseLive = join(oc, 'metabase');
+  const PG_ROWS = 300;
+  const pgDump = [
+    'COPY app.events (id, body) FROM stdin;',
+    ...Array.from({ length: PG_ROWS }, (_, i) => `${i + 1}\t{"type":"birth","n":${i}}`),
+    '\\.',
+    '',
+  ].join('\n');
+
+  /** An OpenCRVS backup as crvs-backup lays it out, with its manifest; returns the streams' bytes by store. */
+  function ocArchive(name: string, damage?: { store: string }) {
+    const plan = restorePlan({
+      environment: 'staging',
+      source: 'production',
+      repository: ocRepo,
+      staleAfterMinutes: 1560,
+      preset: 'opencrvs',
+    });
+    rmSync(ocRoot, { recursive: true, force: true });
+    const run = join(ocRoot, 'run', 'crvs-backup');
+    mkdirSync(run, { recursive: true });
+    const streams: Record<string, Buffer> = {};
+    const stores: Manifest['stores'] = [];
+    for (const st of plan.streams) {
+      const file = (st.extract.at(-1) as string).split('/').at(-1) as string;
+      const body = st.store === 'postgres' ? Buffer.from(pgDump) : randomBytes(20_000 + stores.length);
+      streams[st.store] = body;
+      writeFileSync(join(run, file), body);
+      const recorded = damage?.store === st.store ? Buffer.concat([body, Buffer.from('x')]) : body;
+      stores.push({
+        name: st.store,
+        path: `run/crvs-backup/${file}`,
+        records: st.store === 'postgres' ? { 'app.events': PG_ROWS } : {},
+        bytes: recorded.length,
+        sha256: createHash('sha256').update(recorded).digest('hex'),
+      });
+    }
+    const minio = join(ocRoot, 'var/lib/docker/volumes/crvs_minio-data/_data');
+    const metabase = join(ocRoot, 'var/lib/docker/volumes/crvs_metabase-data/_data');
+    mkdirSync(join(minio, 'ocrvs'), { recursive: true });
+    mkdirSync(metabase, { recursive: true });
+    writeFileSync(join(minio, 'ocrvs', 'birth-1.png'), 'a scan');
+    writeFileSync(join(minio, 'ocrvs', 'birth-2.png'), 'another scan');
+    writeFileSync(join(metabase, 'metabase.db.mv.db'), 'h2');
+    stores.push({
+      name: 'metabase',
+      path: metabase.slice(ocRoot.length + 1),
+      records: { files: 1 },
+      bytes: 2,
+    });
+    const attachmentBytes = 'a scan'.length + 'another scan'.length;
+    const m: Manifest = {
+      format: 1,
+      environment: 'production',
+      archive: name,
+      release: 'v1.9.0',
+      startedAt: new Date().toISOString(),
+      stores,
+      attachments: {
+        count: 2,
+        bytes: attachmentBytes,
+        listSha256: attachmentListDigest(['minio/ocrvs/birth-1.png', 'minio/ocrvs/birth-2.png']),
+      },
+      totalBytes: stores.reduce((n, x) => n + x.bytes, 0) + attachmentBytes,
+      complete: true,
+    };
+    writeFileSync(join(run, 'crvs-manifest.json'), renderManifest(m));
+    borg(['create', '--compression', 'lz4', `${ocRepo}::${name}`, 'run', 'var'], ocRoot);
+    return streams;
+  }
+
+  /** The plan with each store command replaced by a stand-in that logs `<phase> <store>`. */
+  function ocDrill(o: { verifyOnly: boolean; trialAnswer?: string }) {
+    const plan = restorePlan({
+      environment: 'staging',
+      source: 'production',
+      repository: ocRepo,
+      staleAfterMinutes: 1560,
+      preset: 'opencrvs',
+    });
+    const note = (what: string) => ['sh', '-c', `echo '${what}' >> ${log}`];
+    for (const st of plan.streams) {
+      st.prepare = st.prepare.map(() => ({ argv: note(`prepare ${st.store}`) }));
+      st.load = ['sh', '-c', `cat > '${join(got, st.store)}'`];
+      // The trial steps keep their `expect`: the stand-in answers what Elasticsearch would.
+      st.trial = st.trial.map((t) => ({
+        ...t,
+        argv: [
+          'sh',
+          '-c',
+          `echo 'trial ${st.store}' >> ${log}; printf '%s' '${o.trialAnswer ?? '{"snapshots":[{"state":"SUCCESS"}]}'}'`,
+        ],
+      }));
+      if (st.counts.length) st.counts = ['printf', `app.events|${PG_ROWS}\n`];
+      st.dropPrevious = st.dropPrevious.map(() => ({ argv: note(`dropPrevious ${st.store}`) }));
+      st.swap = st.swap.map((t) => ({
+        ...t,
+        argv: [
+          'sh',
+          '-c',
+          `echo 'swap ${st.store}' >> ${log}; printf '%s' '{"snapshot":{"shards":{"total":1,"failed":0}}}'`,
+        ],
+      }));
+      st.cleanup = st.cleanup.map(() => ({ argv: note(`cleanup ${st.store}`) }));
+    }
+    const [minio, metabase] = plan.trees;
+    if (!minio || !metabase) throw new Error('the opencrvs plan has two trees');
+    Object.assign(minio, { into: `${minioLive}.restore`, live: minioLive });
+    Object.assign(metabase, { into: `${metabaseLive}.restore`, live: metabaseLive });
+    plan.swap.discover = [join(bin, 'docker'), 'service', 'ls'];
+    plan.swap.replicas = [join(bin, 'docker'), 'service', 'inspect', '{service}'];
+    plan.swap.scale = [join(bin, 'docker'), 'service', 'scale', '{service}={replicas}'];
+    plan.swap.tasks = [join(bin, 'docker'), 'service', 'ps', '{service}'];
+    plan.reportFile = join(oc, 'drills.jsonl');
+    writeFileSync(join(oc, 'plan.json'), JSON.stringify(plan));
+    rmSync(log, { force: true });
+    rmSync(got, { recursive: true, force: true });
+    mkdirSync(got);
+    const r = spawnSync('python3', [packagePath('ansible/roles/crvs_backup_restore/files/crvs-restore')], {
+      env: {
+        ...env,
+        CRVS_RESTORE_PLAN: join(oc, 'plan.json'),
+        CRVS_RESTORE_VERIFY_ONLY: o.verifyOnly ? '1' : '0',
+      },
+      encoding: 'utf8',
+    });
+    const lines = readFileSync(plan.reportFile, 'utf8').trim().split('\n');
+    return {
+      status: r.status,
+      report: JSON.parse(lines.at(-1) as string) as Record<string, unknown>,
+      steps: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [],
+    };
+  }
+
+  mkdirSync(bin, { recursive: true });
+  // A manager's answers: the stack's services (stores and the rest), one replica each, scaling logged, every
+  // task running by the time it is asked.
+  writeFileSync(
+    join(bin, 'docker'),
+    [
+      '#!/bin/sh',
+      'case "$2" in',
+      "  ls) printf 'crvs_gateway\\ncrvs_mongo1\\ncrvs_minio\\ncrvs_postgres\\ncrvs_elasticsearch\\ncrvs_influxdb\\ncrvs_redis\\ncrvs_metabase\\n' ;;",
+      '  inspect) echo 1 ;;',
+      `  scale) echo "scale $3" >> ${log} ;;`,
+      '  ps) case "$(tail -n 1 ' +
+        log +
+        ")\" in *=0) echo 'Shutdown 1 second ago' ;; *) echo 'Running 1 second ago' ;; esac ;;",
+      'esac',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(bin, 'docker'), 0o755);
+
+  it('verifies all twelve streams byte for byte and both trees, then swaps every store with the app stopped', () => {
+    borg(['init', '--encryption', 'repokey-blake2', ocRepo]);
+    mkdirSync(minioLive);
+    writeFileSync(join(minioLive, 'staging-only.png'), 'staging');
+    const streams = ocArchive(stamp(new Date()));
+    const d = ocDrill({ verifyOnly: false });
+    expect(d.report).toMatchObject({
+      result: 'ok',
+      counts: { 'postgres.app.events': PG_ROWS, 'metabase.files': 1 },
+    });
+    expect(d.status).toBe(0);
+    for (const [store, body] of Object.entries(streams))
+      expect(readFileSync(join(got, store)).equals(body)).toBe(true);
+    expect(Object.keys(streams)).toHaveLength(12);
+    const mongo = [
+      'hearth-dev',
+      'events',
+      'user-mgnt',
+      'application-config',
+      'metrics',
+      'webhooks',
+      'performance',
+      'notification',
+      'openhim-dev',
+    ].map((db) => `mongo-${db}`);
+    const stopped = 'crvs_gateway=0 crvs_minio=0 crvs_metabase=0';
+    expect(d.steps).toEqual([
+      // Verify: each store's scratch made ready, its trial restore where it has one.
+      ...mongo.map((s) => `prepare ${s}`),
+      'prepare postgres',
+      'prepare postgres',
+      'prepare elasticsearch',
+      'prepare elasticsearch',
+      'prepare elasticsearch',
+      'trial elasticsearch',
+      'trial elasticsearch',
+      'prepare influxdb',
+      'prepare influxdb',
+      'prepare influxdb',
+      'trial influxdb',
+      'trial influxdb',
+      // With the app up: what the previous drill kept aside.
+      ...mongo.map((s) => `dropPrevious ${s}`),
+      'dropPrevious postgres',
+      // Everything but the stores stopped (the plan keeps mongo1, postgres, elasticsearch, influxdb, redis).
+      ...stopped.split(' ').map((s) => `scale ${s}`),
+      ...mongo.map((s) => `swap ${s}`),
+      'swap postgres',
+      'swap postgres',
+      'swap postgres',
+      'swap elasticsearch',
+      'swap elasticsearch',
+      'swap influxdb',
+      'swap influxdb',
+      ...['crvs_gateway=1', 'crvs_minio=1', 'crvs_metabase=1'].map((s) => `scale ${s}`),
+      ...mongo.map((s) => `cleanup ${s}`),
+      'cleanup elasticsearch',
+      'cleanup elasticsearch',
+      'cleanup influxdb',
+    ]);
+    // The trees renamed into place, the previous MinIO files kept aside.
+    expect(readdirSync(join(minioLive, 'ocrvs')).sort()).toEqual(['birth-1.png', 'birth-2.png']);
+    expect(readdirSync(`${minioLive}.before-restore`)).toEqual(['staging-only.png']);
+    expect(readdirSync(metabaseLive)).toEqual(['metabase.db.mv.db']);
+  }, 120_000);
+
+  it("fails as corrupt when a stream differs from the manifest or a store's trial answer reports a failure; nothing is swapped", () => {
+    ocArchive(stamp(new Date(Date.now() + 1000)), { store: 'mongo-user-mgnt' });
+    const d = ocDrill({ verifyOnly: false });
+    expect(d.status).toBe(1);
+    expect(d.report.result).toBe('counts-mismatch');
+    expect(d.report.detail).toMatch(
+      /^mongo-user-mgnt: sha256 [0-9a-f]{64} differs from the manifest's [0-9a-f]{64}; mongo-user-mgnt: 20002 bytes, the manifest says 20003$/,
+    );
+    expect(d.steps.filter((s) => /^(scale|swap|dropPrevious)/.test(s))).toEqual([]);
+
+    ocArchive(stamp(new Date(Date.now() + 2000)));
+    const e = ocDrill({ verifyOnly: false, trialAnswer: '{"snapshots":[{"state":"PARTIAL"}]}' });
+    expect(e.status).toBe(1);
+    expect(e.report.result).toBe('corrupt');
+    expect(e.report.detail).toMatch(
+      /^the trial restore of elasticsearch: .* answered \{"snapshots":\[\{"state":"PARTIAL"\}\]\}$/,
+    );
+    expect(e.steps.filter((s) => /^(scale|swap|dropPrevious)/.test(s))).toEqual([]);
+    // The scratch stores and unpacked files are cleaned up all the same; the live trees are untouched.
+    expect(e.steps.filter((s) => s.startsWith('cleanup'))).toHaveLength(12);
+    expect(existsSync(`${minioLive}.restore`)).toBe(false);
+    expect(readdirSync(join(minioLive, 'ocrvs')).sort()).toEqual(['birth-1.png', 'birth-2.png']);
   }, 120_000);
 });

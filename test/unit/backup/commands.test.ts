@@ -14,7 +14,7 @@ import {
 } from '../../../src/usecases/backup.js';
 import type { SpecContext } from '../../../src/usecases/context.js';
 import { fakeEffects } from '../helpers/context.js';
-import { labExample, labWithQaRestore } from '../helpers/spec.js';
+import { exampleSpec, labExample, labWithQaRestore } from '../helpers/spec.js';
 import { MANIFEST } from './fixtures.js';
 
 const sc: SpecContext = {
@@ -365,6 +365,33 @@ describe('crvs backup and crvs restore, as commands on the ends', () => {
       ).rejects.toThrow(
         'production was restored from production-2027-01-02T00:00:00Z but its app does not agree: records: the app counts 0, the archive holds 3',
       );
+    });
+
+    it("with the opencrvs preset: stops every replicated service but the stores, and trusts the data node's counts", async () => {
+      const national: SpecContext = { ...sc, spec: exampleSpec('national') };
+      const services =
+        'crvs_gateway\ncrvs_mongo1\ncrvs_minio\ncrvs_postgres\ncrvs_elasticsearch\ncrvs_influxdb\ncrvs_redis\n';
+      const exec = new SwarmExecutor([
+        { match: /docker service ls/, result: { stdout: services } },
+        { match: /service inspect/, result: { stdout: '1\n' } },
+        ...responses(),
+      ]);
+      const r = await restore(fakeEffects(exec), national, 'production', {
+        from: 'production',
+        disasterRecovery: true,
+      });
+      expect(r).toMatchObject({ result: 'ok', freshBackup: 'production-1970-01-01T00:00:00Z' });
+      expect(
+        exec
+          .lines()
+          .filter((l) => /docker service (ls|scale)|crvs-restore|curl/.test(l))
+          .map((l) => l.replace(/^ssh .* crvs@\S+ /, '')),
+      ).toEqual([
+        "sudo -n docker service ls --filter label=com.docker.stack.namespace=crvs --filter mode=replicated --format '{{.Name}}'",
+        'sudo -n docker service scale --detach crvs_gateway=0 crvs_minio=0',
+        `${transient('backup')} env CRVS_RESTORE_PLAN=/etc/crvs/backup/recovery-plan.json CRVS_RESTORE_ARCHIVE=production-2027-01-02T00:00:00Z /usr/local/sbin/crvs-restore`,
+        'sudo -n docker service scale --detach crvs_gateway=1 crvs_minio=1',
+      ]);
     });
 
     it('verifies only on request: no backup, no stop, the recovery plan in verify-only mode', async () => {

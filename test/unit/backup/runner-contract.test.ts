@@ -34,6 +34,7 @@ describe('runner contracts', () => {
       source: 'production',
       repository: 'ssh://borg@backup-1/srv/borg/repos/production',
       staleAfterMinutes: 1560,
+      preset: 'demo',
     });
     const read = keysRead('crvs_backup_restore/files/crvs-restore');
     expect(read.filter((k) => !(k in plan))).toEqual([]);

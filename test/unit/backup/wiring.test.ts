@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { backupPlan } from '../../../src/backup/plan.js';
+import type { RestorePlan } from '../../../src/backup/restore-plan.js';
+import { MONGO_DATABASES } from '../../../src/backup/sources.js';
 import {
   backupEnds,
   backupEnvironments,
   clientAddresses,
   keyHolders,
   keyRef,
+  type RestoreEnd,
   restoreVars,
   retiredRestoreServers,
   sourceVars,
@@ -118,11 +121,26 @@ describe('the backup wiring of a spec', () => {
     expect(JSON.stringify({ source, restore })).not.toMatch(/passphrase"|private_key|PRIVATE KEY/i);
   });
 
-  it('wires no drill for the opencrvs preset (its restore is not written yet) and nothing without backups', () => {
+  it("wires the opencrvs preset's drill into staging with the OpenCRVS stores, and nothing without backups", () => {
     const national = exampleSpec('national');
     const ends = backupEnds(national);
-    expect(ends?.restores).toEqual([]);
-    expect(ends?.source.environment).toBe('production');
+    if (!ends) throw new Error('no ends');
+    expect(ends.restores).toEqual([
+      { environment: 'staging', server: 'staging-1', address: '192.0.2.14', port: 22, schedule: '0 1 * * *' },
+    ]);
+    expect(ends.source.environment).toBe('production');
+    const vars = restoreVars(national, ends, ends.restores[0] as RestoreEnd, [HOST_KEY]);
+    const plan = JSON.parse(
+      Buffer.from(vars.crvs_backup_restore_plan_b64 as string, 'base64').toString('utf8'),
+    ) as RestorePlan;
+    expect(plan.streams.map((s) => s.store)).toEqual([
+      ...MONGO_DATABASES.map((db) => `mongo-${db}`),
+      'postgres',
+      'elasticsearch',
+      'influxdb',
+    ]);
+    expect(plan.trees.map((t) => t.store)).toEqual(['minio', 'metabase']);
+    expect(vars.crvs_backup_restore_on_calendar).toEqual(['*-*-* 01:00:00']);
     expect(backupEnds({ ...lab, backups: undefined })).toBeUndefined();
     const { backup: _b, ...withoutBackupServer } = lab.environments;
     expect(backupEnds({ ...lab, environments: withoutBackupServer })).toBeUndefined();
