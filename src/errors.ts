@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   E_SECRETS_CHECK: 1,
   E_CI_DRIFT: 1,
   E_LOCKED: 1,
+  E_LOCK_LOST: 1,
   E_PLAN_STALE: 1,
   // an operation that ran and failed
   E_COMMAND: 1,

@@ -16,7 +16,8 @@ export interface AuditEntry {
   from: string;
   version?: string;
   previousVersion?: string;
-  result: 'started' | 'succeeded' | 'failed' | 'rolled-back' | 'refused';
+  /** abandoned: its run stopped renewing the deploy lock (killed, cancelled) and another run took the lock over. */
+  result: 'started' | 'succeeded' | 'failed' | 'rolled-back' | 'refused' | 'abandoned';
   detail?: string;
 }
 

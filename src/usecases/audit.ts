@@ -1,7 +1,7 @@
 // `crvs deploy log`, `history` and `unlock`: read the manager's audit log and kept releases; break a stale deploy
 // lock, on record.
 import { type AuditEntry, auditTrail, parseAudit, readAudit } from '../deploy/audit.js';
-import { releaseLock } from '../deploy/lock.js';
+import { breakLockCommand } from '../deploy/lock.js';
 import type { Effects, EnvironmentContext } from './context.js';
 import { currentRelease } from './release.js';
 
@@ -10,7 +10,7 @@ export async function auditLog(fx: Effects, c: EnvironmentContext, lines: number
 }
 
 export async function breakLock(fx: Effects, c: EnvironmentContext): Promise<void> {
-  await fx.exec.run(releaseLock(c.manager));
+  await fx.exec.run(breakLockCommand(c.manager));
   await auditTrail(fx.exec, c.manager, { actor: fx.actor, action: 'lock-broken', now: fx.now })('succeeded');
 }
 

@@ -2,14 +2,22 @@
 // secrets it needs, the diff against what runs, the steps) is computed first; `--dry-run` prints it, apply
 // executes it: lock, audit, secrets, upload, `docker stack deploy`, watch convergence, record. A release that does
 // not converge is rolled back by Swarm (failure_action: rollback), reported with logs, and fails.
+import { randomUUID } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { readComposeInputs } from '../config/compose-inputs.js';
 import { STACK } from '../config/environment.js';
-import { type AuditEntry, auditTrail } from '../deploy/audit.js';
+import { type AuditEntry, appendAudit, auditTrail } from '../deploy/audit.js';
 import { bindSecrets } from '../deploy/bind.js';
 import { assess, parseProbe, probeStack, type ServiceProbe } from '../deploy/converge.js';
 import type { DemoImage } from '../deploy/demo-images.js';
-import { acquireLock, type LockHolder, parseLockAnswer, releaseLock } from '../deploy/lock.js';
+import {
+  acquireLock,
+  type LockHolder,
+  leaseSeconds,
+  parseLockAnswer,
+  releaseLock,
+  renewLock,
+} from '../deploy/lock.js';
 import type { UploadedFile } from '../deploy/opencrvs/files.js';
 import {
   createSecret,
@@ -21,7 +29,7 @@ import {
   uploadStack,
   writeRelease,
 } from '../deploy/swarm.js';
-import { CrvsError, NotFoundError } from '../errors.js';
+import { CrvsError, NotFoundError, UsageError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
 import { type Effects, type EnvironmentContext, pollPause } from './context.js';
 import { reindexOpenCrvs } from './opencrvs-data.js';
@@ -177,21 +185,34 @@ export async function applyRelease(
   const started = fx.now().getTime();
   const m = c.manager;
   await buildImages(fx, c.spec, plan.build);
+  const lease = leaseOrUsageError(fx);
   const holder: LockHolder = {
     who: fx.actor.who,
     host: fx.actor.from,
     since: fx.now().toISOString(),
     action: `${plan.action} ${plan.version}`,
+    id: randomUUID(),
+    leaseSeconds: lease,
   };
-  const lock = parseLockAnswer((await fx.exec.run(acquireLock(m, holder))).stdout);
+  const id = holder.id as string;
+  const lock = parseLockAnswer((await fx.exec.run(acquireLock(m, holder, lease))).stdout);
   if (!lock.acquired) {
     const h = lock.holder;
+    const left =
+      lock.ageSeconds === undefined ? undefined : Math.max(0, (h?.leaseSeconds ?? lease) - lock.ageSeconds);
     throw new CrvsError(
       'E_LOCKED',
       `${m.environment} is locked${h ? ` by ${h.who} on ${h.host} since ${h.since} (${h.action})` : ''}`,
-      { hint: `wait for it to finish; if it is stale: crvs deploy unlock ${m.environment}` },
+      {
+        hint:
+          left === undefined
+            ? `wait for it to finish; if it is stale: crvs deploy unlock ${m.environment}`
+            : `its holder renewed it ${lock.ageSeconds} s ago; if that run has stopped, its lease runs out in ${left} s and the next deploy takes the lock over`,
+      },
     );
   }
+  if (lock.abandoned) await recordAbandoned(fx, m, lock.abandoned, lease);
+  const keeper = keepLease(fx, m, id, lease);
   const audit = auditTrail(fx.exec, m, {
     actor: fx.actor,
     action: plan.action,
@@ -234,6 +255,7 @@ export async function applyRelease(
       });
       throw e;
     }
+    keeper.check();
     const history = [...(release.history ?? []).filter((v) => v !== plan.version), plan.version].slice(-20);
     await fx.exec.run(writeRelease(m, { version: plan.version, at: fx.now().toISOString(), history }));
     await audit('succeeded', since);
@@ -248,8 +270,81 @@ export async function applyRelease(
       ms: fx.now().getTime() - started,
     };
   } finally {
-    await fx.exec.run(releaseLock(m));
+    await keeper.stop();
+    await fx.exec.run(releaseLock(m, id));
   }
+}
+
+function leaseOrUsageError(fx: Effects): number {
+  try {
+    return leaseSeconds(fx.env);
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'unset it for the default of 180 s');
+  }
+}
+
+/** The run whose lease ran out goes on record as abandoned, under its own name, and the operator is told. */
+async function recordAbandoned(
+  fx: Effects,
+  m: RemoteHost,
+  abandoned: { holder?: LockHolder; ageSeconds: number },
+  lease: number,
+) {
+  const h = abandoned.holder;
+  const [action, version] = (h?.action ?? '').split(' ');
+  fx.progress(
+    `warning: took over the deploy lock of ${m.environment}: ${h ? `${h.who} on ${h.host} (${h.action}, since ${h.since})` : 'its holder'} stopped renewing it ${abandoned.ageSeconds} s ago (lease ${h?.leaseSeconds ?? lease} s)`,
+  );
+  await fx.exec.run(
+    appendAudit(m, {
+      at: fx.now().toISOString(),
+      environment: m.environment,
+      action: action === 'rollback' ? 'rollback' : 'deploy',
+      who: h?.who ?? 'unknown',
+      from: h?.host ?? 'unknown',
+      ...(version ? { version } : {}),
+      result: 'abandoned',
+      detail: `no renewal of the deploy lock for ${abandoned.ageSeconds} s; taken over by ${fx.actor.who} on ${fx.actor.from}`,
+    }),
+  );
+}
+
+/**
+ * Renews the lease every sixth of its length while the deploy works. A renewal that finds the lock gone (broken
+ * by an operator, or taken over after this run stalled longer than the lease) is remembered, and check() refuses
+ * to record the release as this run's.
+ */
+function keepLease(fx: Effects, m: RemoteHost, id: string, lease: number) {
+  let lost = false;
+  let pending: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(
+    () => {
+      pending = pending
+        .then(() => fx.exec.run(renewLock(m, id)))
+        .then((r) => {
+          if (r.stdout.trim() === 'lost' && !lost) {
+            lost = true;
+            fx.progress(`warning: the deploy lock of ${m.environment} is no longer this run's`);
+          }
+        })
+        .catch(() => undefined);
+    },
+    Math.max(1000, (lease * 1000) / 6),
+  );
+  return {
+    check() {
+      if (lost)
+        throw new CrvsError(
+          'E_LOCK_LOST',
+          `the deploy lock of ${m.environment} was taken from this run (broken, or taken over after its lease ran out)`,
+          { hint: `crvs deploy log ${m.environment} says who; deploy again when it is free` },
+        );
+    },
+    async stop() {
+      clearInterval(timer);
+      await pending;
+    },
+  };
 }
 
 async function watchConvergence(

@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendAudit, readAudit } from '../../../src/deploy/audit.js';
 import { bindSecrets } from '../../../src/deploy/bind.js';
 import { assess, parseProbe, probeStack } from '../../../src/deploy/converge.js';
-import { acquireLock, parseLockAnswer, releaseLock } from '../../../src/deploy/lock.js';
+import {
+  acquireLock,
+  breakLockCommand,
+  leaseSeconds,
+  parseLockAnswer,
+  releaseLock,
+  renewLock,
+} from '../../../src/deploy/lock.js';
 import { createSeedJob, removeService, seedJobLogs, seedJobState } from '../../../src/deploy/seed.js';
 import {
   createSecret,
@@ -15,6 +22,7 @@ import {
   uploadStack,
   writeRelease,
 } from '../../../src/deploy/swarm.js';
+import { CrvsError } from '../../../src/errors.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { RemoteHost } from '../../../src/remote/host.js';
 import { forgetSecrets, sensitive } from '../../../src/secrets/sensitive.js';
@@ -36,29 +44,63 @@ secrets:
 
 afterEach(() => forgetSecrets());
 
-describe('deploy lock', () => {
-  it('is an atomic mkdir whose holder travels on stdin, and reports who holds it', () => {
-    const c = acquireLock(m, {
-      who: 'alice',
-      host: 'laptop',
-      since: '2026-11-24T10:00:00Z',
-      action: 'deploy v2',
-    });
+describe('deploy lock (a lease)', () => {
+  const holder = {
+    who: 'alice',
+    host: 'laptop',
+    since: '2026-11-24T10:00:00Z',
+    action: 'deploy v2',
+    id: '0b6f7c1e-2d9a-4d0e-9f1c-7a1b2c3d4e5f',
+    leaseSeconds: 180,
+  };
+  it('is one program on the manager; its holder travels on stdin; its answers are parsed', () => {
+    const c = acquireLock(m, holder, 180);
     expect(c.argv.slice(0, 4)).toEqual(['ssh', '-F', '/l/ssh_config', 'qa-1']);
-    expect(c.argv[4]).toBe(
-      'sudo -n mkdir -p /var/lib/crvs/locks && sudo -n mkdir /var/lib/crvs/locks/deploy-qa && ' +
-        'sudo -n tee /var/lib/crvs/locks/deploy-qa/holder.json >/dev/null && echo acquired || ' +
-        '{ echo held && sudo -n cat /var/lib/crvs/locks/deploy-qa/holder.json; }',
-    );
-    expect(c.stdin).toBe(
-      '{"who":"alice","host":"laptop","since":"2026-11-24T10:00:00Z","action":"deploy v2"}',
-    );
+    // One program run as root on the manager, the lock directory and the taker's lease as its arguments; what
+    // it does is run for real in lock-lease.test.ts.
+    expect(c.argv[4]?.startsWith("sudo -n sh -c 'set -e\n")).toBe(true);
+    expect(c.argv[4]?.endsWith("' crvs-lock /var/lib/crvs/locks/deploy-qa 180")).toBe(true);
+    expect(c.stdin).toBe(JSON.stringify(holder));
+    const bob = { who: 'bob', host: 'ci', since: 'x', action: 'deploy v3', id: 'b', leaseSeconds: 180 };
     expect(parseLockAnswer('acquired\n')).toEqual({ acquired: true });
+    expect(parseLockAnswer(`held 42\n${JSON.stringify(bob)}\n`)).toEqual({
+      acquired: false,
+      holder: bob,
+      ageSeconds: 42,
+    });
+    expect(parseLockAnswer(`taken-over 200\n${JSON.stringify(bob)}\n`)).toEqual({
+      acquired: true,
+      abandoned: { holder: bob, ageSeconds: 200 },
+    });
+    // A lock left by a version of crvs before leases: no age to tell.
     expect(parseLockAnswer('held\n{"who":"bob","host":"ci","since":"x","action":"deploy v3"}\n')).toEqual({
       acquired: false,
       holder: { who: 'bob', host: 'ci', since: 'x', action: 'deploy v3' },
     });
-    expect(remote(releaseLock(m))).toBe('sudo -n rm -rf /var/lib/crvs/locks/deploy-qa || true');
+  });
+
+  it('is renewed and released only by the run that holds it', () => {
+    const ours = `grep -qF "\\"id\\":\\"$2\\"" "$1/holder.json" 2>/dev/null`;
+    expect(remote(renewLock(m, holder.id))).toBe(
+      `sudo -n sh -c 'exec 9>"$1.flock"
+flock -w 60 9
+if ${ours}; then touch "$1/holder.json"; echo renewed; else echo lost; fi' crvs-lock /var/lib/crvs/locks/deploy-qa ${holder.id}`,
+    );
+    expect(remote(releaseLock(m, holder.id))).toBe(
+      `sudo -n sh -c 'exec 9>"$1.flock"
+flock -w 60 9
+if ${ours}; then rm -rf "$1"; echo released; else echo '\\''not ours'\\''; fi' crvs-lock /var/lib/crvs/locks/deploy-qa ${holder.id}`,
+    );
+    expect(remote(breakLockCommand(m))).toBe('sudo -n rm -rf /var/lib/crvs/locks/deploy-qa || true');
+  });
+
+  it('lasts 180 s unless CRVS_DEPLOY_LEASE_SECONDS says otherwise, within bounds', () => {
+    expect(leaseSeconds({})).toBe(180);
+    expect(leaseSeconds({ CRVS_DEPLOY_LEASE_SECONDS: '20' })).toBe(20);
+    expect(() => leaseSeconds({ CRVS_DEPLOY_LEASE_SECONDS: '5' })).toThrow(
+      'CRVS_DEPLOY_LEASE_SECONDS must be a whole number of seconds from 10 to 86400, not 5',
+    );
+    expect(() => leaseSeconds({ CRVS_DEPLOY_LEASE_SECONDS: '2m' })).toThrow('not 2m');
   });
 });
 
@@ -228,7 +270,7 @@ describe('the deploy flow: a plan, then apply', () => {
     pollMs: 1,
   });
   const responses = (probeOut: string, release = '{"version":"v1","history":["v1"]}') => [
-    { match: /mkdir \/var\/lib\/crvs\/locks\/deploy-qa/, result: { stdout: 'acquired\n' } },
+    { match: /crvs-lock \/var\/lib\/crvs\/locks\/deploy-qa 180/, result: { stdout: 'acquired\n' } },
     { match: /release\.json.*echo/, result: { stdout: release } },
     { match: /stack-v1\.yml/, result: { stdout: compose.replace('v2', 'v1') } },
     { match: /docker secret ls/, result: { stdout: 'crvs_other_0000000000\n' } },
@@ -342,6 +384,89 @@ describe('the deploy flow: a plan, then apply', () => {
       'qa is locked by bob on ci since 2026-11-24T09:59:00Z (deploy v9)',
     );
     expect(held.commands).toHaveLength(1);
+  });
+
+  it('refuses a live lease with how long it has left if its holder has stopped', async () => {
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    const bob = {
+      who: 'bob',
+      host: 'ci',
+      since: '2026-11-24T09:59:00Z',
+      action: 'deploy v9',
+      id: 'b',
+      leaseSeconds: 180,
+    };
+    const held = new RecordingExecutor([
+      { match: /crvs-lock/, result: { stdout: `held 40\n${JSON.stringify(bob)}\n` } },
+    ]);
+    const err = (await applyRelease(fx(held), c, p).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as CrvsError;
+    expect(err).toBeInstanceOf(CrvsError);
+    expect([err.code, err.message, err.hint]).toEqual([
+      'E_LOCKED',
+      'qa is locked by bob on ci since 2026-11-24T09:59:00Z (deploy v9)',
+      'its holder renewed it 40 s ago; if that run has stopped, its lease runs out in 140 s and the next deploy takes the lock over',
+    ]);
+    expect(held.commands).toHaveLength(1);
+  });
+
+  it('takes over a lapsed lease: a warning naming the previous holder, whose run goes on record as abandoned', async () => {
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    const bob = {
+      who: 'bob',
+      host: 'ci',
+      since: '2026-11-24T09:50:00Z',
+      action: 'deploy v9',
+      id: 'b',
+      leaseSeconds: 180,
+    };
+    const taking = new RecordingExecutor([
+      {
+        match: /crvs-lock \/var\/lib\/crvs\/locks\/deploy-qa 180/,
+        result: { stdout: `taken-over 200\n${JSON.stringify(bob)}\n` },
+      },
+      ...responses(converged),
+    ]);
+    const lines: string[] = [];
+    await applyRelease(fx(taking, lines), c, p);
+    expect(lines[0]).toBe(
+      'warning: took over the deploy lock of qa: bob on ci (deploy v9, since 2026-11-24T09:50:00Z) stopped renewing it 200 s ago (lease 180 s)',
+    );
+    const audits = taking.commands.filter((x) => x.description?.startsWith('audit:'));
+    expect(audits.map((x) => JSON.parse(String(x.stdin)))).toEqual([
+      {
+        at: '2026-11-24T10:00:00.000Z',
+        environment: 'qa',
+        action: 'deploy',
+        who: 'bob',
+        from: 'ci',
+        version: 'v9',
+        result: 'abandoned',
+        detail: 'no renewal of the deploy lock for 200 s; taken over by alice on laptop',
+      },
+      expect.objectContaining({ who: 'alice', version: 'v2', result: 'started' }),
+      expect.objectContaining({ who: 'alice', version: 'v2', result: 'succeeded' }),
+    ]);
+    // Released by this run's id only.
+    const held = JSON.parse(String(taking.commands[0]?.stdin)) as { id: string };
+    expect(taking.lines().at(-1)).toContain(`crvs-lock /var/lib/crvs/locks/deploy-qa ${held.id}`);
+    expect(held.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses a bad lease length before touching the manager', async () => {
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    exec.commands.length = 0;
+    await expect(
+      applyRelease({ ...fx(exec), env: { CRVS_DEPLOY_LEASE_SECONDS: 'soon' } }, c, p),
+    ).rejects.toThrow(
+      'CRVS_DEPLOY_LEASE_SECONDS must be a whole number of seconds from 10 to 86400, not soon',
+    );
+    expect(exec.commands).toHaveLength(0);
   });
 
   it('history: what runs and what the manager keeps, read in one command', async () => {
