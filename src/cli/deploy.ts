@@ -26,7 +26,9 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
       ['crvs deploy qa --dry-run', 'the plan: what would be done, and the diff against what runs'],
       ['crvs deploy log production', 'who deployed what, when'],
       ['crvs deploy history production', 'what runs, and the releases kept for rollback'],
-    ),
+    ) +
+      '\nThe deploy lock is a lease, renewed while the deploy works: a deploy that was killed holds it until its\n' +
+      'lease runs out (180 s; CRVS_DEPLOY_LEASE_SECONDS), then the next deploy takes it over and says whose it was.\n',
   );
   cmd.action(async (environment: string, o: EnvironmentFlags & { version?: string; dryRun?: boolean }) => {
     const { applyRelease, planDeploy } = await import('../usecases/deploy.js');
