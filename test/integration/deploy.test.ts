@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bin,
@@ -155,6 +155,75 @@ describe('the demo stack on the lab', () => {
     const gone = crvs('rollback', 'production', 'v0');
     expect(gone.stderr).toContain('error [E_NOT_FOUND]: production has no release v0\nhint: kept: v2, v1');
     expect(gone.status).toBe(2);
+  });
+
+  it("takes over a killed deploy's lock once its lease has run out, never a live deploy's", async () => {
+    const qa = lab.servers.find((s) => s.name === 'qa-1');
+    if (!qa) throw new Error('no qa-1 in the lab');
+    const holderFile = '/var/lib/crvs/locks/deploy-qa/holder.json';
+    const holder = () => spawnSync('docker', ['exec', qa.container, 'cat', holderFile], { encoding: 'utf8' });
+    // A deploy with a 10-second lease (renewed every 1.7 s while it works).
+    const first = spawn(process.execPath, [bin, 'deploy', 'qa', '--version', 'v2', '--spec', lab.spec], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        ...env(),
+        CRVS_DEPLOY_LEASE_SECONDS: '10',
+      },
+      stdio: 'ignore',
+    });
+    let exited: number | null = null;
+    const gone = new Promise<void>((resolve) =>
+      first.on('exit', (code, signal) => {
+        exited = code ?? (signal ? -1 : 0);
+        resolve();
+      }),
+    );
+    await until('the first deploy to take the lock', async () => holder().status === 0, 120);
+    const h = JSON.parse(holder().stdout) as { who: string; host: string; since: string };
+    expect(h).toMatchObject({ action: 'deploy v2', leaseSeconds: 10 });
+    const lockedBy = `qa is locked by ${h.who} on ${h.host} since ${h.since} (deploy v2)`;
+
+    // Held for longer than its lease, and still working: it renews, so a second deploy is refused.
+    await sleep(12_000);
+    const live = crvs('deploy', 'qa', '--version', 'v2');
+    expect(exited).toBe(null);
+    expect(live.status).toBe(1);
+    expect(live.stderr).toContain(lockedBy);
+    expect(live.stderr).toMatch(/its holder renewed it \d s ago/);
+
+    // Killed as a cancelled CI job would be: its lock stays, and is refused until its lease runs out...
+    first.kill('SIGKILL');
+    await gone;
+    const early = crvs('deploy', 'qa', '--version', 'v2');
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain(lockedBy);
+    expect(early.stderr).toMatch(/its lease runs out in \d+ s and the next deploy takes the lock over/);
+
+    // ...then the next deploy takes it over with no manual step, and says whose it was.
+    await sleep(11_000);
+    const next = must('deploy', 'qa', '--version', 'v2');
+    expect(next.stderr).toContain(
+      `warning: took over the deploy lock of qa: ${h.who} on ${h.host} (deploy v2, since ${h.since}) stopped renewing it`,
+    );
+    expect((await call(QA, 'GET', '/version')).json.version).toBe('v2');
+    expect(holder().status).not.toBe(0);
+    // The killed run has an outcome in the audit log, before the run that took over.
+    const log = JSON.parse(must('deploy', 'log', 'qa', '--json', '-n', '3').stdout) as {
+      who: string;
+      version: string;
+      result: string;
+      detail?: string;
+    }[];
+    expect(log.map((e) => `${e.version} ${e.result}`)).toEqual([
+      'v2 abandoned',
+      'v2 started',
+      'v2 succeeded',
+    ]);
+    const [, idle] =
+      /^no renewal of the deploy lock for (\d+) s; taken over by /.exec(log[0]?.detail ?? '') ?? [];
+    expect(Number(idle)).toBeGreaterThanOrEqual(10);
   });
 
   it('survives the loss of a server: the other node serves; without the data node it answers 503, then recovers', async () => {
