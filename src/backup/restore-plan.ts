@@ -286,7 +286,8 @@ function postgresStream(o: {
       { argv: psql('postgres', `ALTER DATABASE ${o.live} RENAME TO ${o.previous}`) },
       { argv: psql('postgres', `ALTER DATABASE ${o.scratch} RENAME TO ${o.live}`) },
     ],
-    cleanup: [],
+    // After a verify-only drill or a failed one; after a swap the scratch name is gone.
+    cleanup: [{ argv: psql('postgres', `DROP DATABASE IF EXISTS ${o.scratch} WITH (FORCE)`), mayFail: true }],
   };
 }
 

@@ -453,6 +453,7 @@ describe('the OpenCRVS drill, every store through the runner', () => {
       'swap influxdb',
       ...['crvs_gateway=1', 'crvs_minio=1', 'crvs_metabase=1'].map((s) => `scale ${s}`),
       ...mongo.map((s) => `cleanup ${s}`),
+      'cleanup postgres',
       'cleanup elasticsearch',
       'cleanup elasticsearch',
       'cleanup influxdb',
@@ -482,7 +483,7 @@ describe('the OpenCRVS drill, every store through the runner', () => {
     );
     expect(e.steps.filter((s) => /^(scale|swap|dropPrevious)/.test(s))).toEqual([]);
     // The scratch stores and unpacked files are cleaned up all the same; the live trees are untouched.
-    expect(e.steps.filter((s) => s.startsWith('cleanup'))).toHaveLength(12);
+    expect(e.steps.filter((s) => s.startsWith('cleanup'))).toHaveLength(13);
     expect(existsSync(`${minioLive}.restore`)).toBe(false);
     expect(readdirSync(join(minioLive, 'ocrvs')).sort()).toEqual(['birth-1.png', 'birth-2.png']);
   }, 120_000);
