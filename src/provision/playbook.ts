@@ -1,11 +1,13 @@
 // The commands of a provisioning run, as data: the SSH probe that tells which account a server accepts, and
 // the ansible-playbook invocation over a generated inventory (one group per environment; its secret values in
-// 0600 group_vars files beside it, which Ansible reads for an inventory file's groups).
+// Vault-encrypted group_vars files beside it, which Ansible reads for an inventory file's groups, and the run's
+// Vault password on ansible-playbook's stdin).
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import type { CommandSpec } from '../remote/executor.js';
 import { sshArgv } from '../remote/ssh.js';
+import type { Sensitive } from '../secrets/sensitive.js';
 
 export interface PlaybookOptions {
   /** The environments in this run; their inventory and group_vars are in the run's directory. */
@@ -14,6 +16,8 @@ export interface PlaybookOptions {
   tags?: string[];
   /** Only these hosts of the inventory (`--limit`). */
   limit?: string[];
+  /** The password of the group_vars' Vault encryption, read by Ansible from its stdin. */
+  vaultPassword?: Sensitive<string>;
 }
 
 /**
@@ -71,8 +75,14 @@ export function playbookCommand(dir: string, o: PlaybookOptions, onLine: (l: str
       ...(o.check ? ['--check'] : []),
       ...(o.tags?.length ? ['--tags', o.tags.join(',')] : []),
       ...(o.limit?.length ? ['--limit', o.limit.join(',')] : []),
+      // A script that prints its stdin (inherited from ansible-playbook's, where the password is): Node's stdio
+      // pipes are sockets with execute bits, so `--vault-password-file /dev/stdin` would be run as a script.
+      ...(o.vaultPassword
+        ? ['--vault-password-file', packagePath('ansible', 'bin', 'vault-password-from-stdin')]
+        : []),
       packagePath('ansible', 'playbooks', 'site.yml'),
     ],
+    ...(o.vaultPassword ? { stdin: o.vaultPassword } : {}),
     env: {
       ANSIBLE_CONFIG: packagePath('ansible', 'ansible.cfg'),
       ANSIBLE_NOCOLOR: '1',

@@ -1,5 +1,6 @@
 // `crvs provision`: probe how to connect, enrol TOTP secrets, write the inventory and a 0600 secrets file in a
 // private temp dir, run the shipped playbook, report per host. One environment at a time.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ import {
   totpRequired,
 } from '../provision/inventory.js';
 import { playbookCommand, sshProbe } from '../provision/playbook.js';
+import { vaultEncrypt } from '../provision/vault.js';
 import type { Executor } from '../remote/executor.js';
 import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
@@ -148,12 +150,21 @@ async function provisionBatch(
   try {
     await chmod(dir, 0o700);
     await writeFile(join(dir, 'inventory.yml'), stringify(inventory), { mode: 0o600 });
-    // Secret values per environment, in Ansible's group_vars beside the inventory: 0600, removed after the run.
+    // Secret values per environment, in Ansible's group_vars beside the inventory, encrypted with Ansible Vault
+    // under a password made for this run alone: it reaches ansible-playbook on its stdin, so no file of the run
+    // holds a secret in clear, even for the hour a run may take. 0600, removed after the run.
+    const vaultPassword = sensitive(
+      randomBytes(32).toString('base64url'),
+      "the provisioning run's Vault password",
+    );
     await mkdir(join(dir, 'group_vars'), { mode: 0o700 });
     for (const p of prepared)
       await writeFile(
         join(dir, 'group_vars', `${environmentGroup(p.environment)}.json`),
-        JSON.stringify({ ...p.vars, ...backups?.secretVars[p.environment] }),
+        vaultEncrypt(
+          JSON.stringify({ ...p.vars, ...backups?.secretVars[p.environment] }),
+          vaultPassword.reveal(),
+        ),
         {
           mode: 0o600,
         },
@@ -167,6 +178,7 @@ async function provisionBatch(
           ...(o.check ? { check: true } : {}),
           ...(o.tags ? { tags: o.tags } : {}),
           ...(o.servers?.length ? { limit: o.servers } : {}),
+          vaultPassword,
         },
         (line) => {
           const e: AnsibleEvent | undefined = parseEvent(line);

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type CommandResult, type CommandSpec, RecordingExecutor } from '../../../src/remote/executor.js';
+import type { Sensitive } from '../../../src/secrets/sensitive.js';
 import { generateSshKey, sshPublicKey } from '../../../src/secrets/ssh-key.js';
 import type { Effects } from '../../../src/usecases/context.js';
 import { provision } from '../../../src/usecases/provision.js';
 import { fakeEffects } from '../helpers/context.js';
 import { specFrom } from '../helpers/spec.js';
+import { vaultDecrypt } from '../helpers/vault.js';
 
 // A provisioning run with backups in the spec, on a scripted executor: which servers the backup plays target,
 // what each end is told, and which values go only in the 0600 group_vars.
@@ -50,8 +52,13 @@ const HOST_KEY = '|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBack
 
 /** Answers the store reads per environment, the host key lookup, and reads the run's files when Ansible starts. */
 class Lab extends RecordingExecutor {
-  files: { inventory?: Record<string, unknown>; groupVars: Record<string, Record<string, unknown>> } = {
+  files: {
+    inventory?: Record<string, unknown>;
+    groupVars: Record<string, Record<string, unknown>>;
+    groupVarsOnDisk: string;
+  } = {
     groupVars: {},
+    groupVarsOnDisk: '',
   };
   constructor(private readonly hostKey = HOST_KEY) {
     super();
@@ -78,7 +85,10 @@ class Lab extends RecordingExecutor {
       for (const e of ['production', 'staging', 'backup']) {
         const f = join(inv, '..', 'group_vars', `env_${e}.json`);
         try {
-          this.files.groupVars[e] = JSON.parse(readFileSync(f, 'utf8'));
+          const password = (c.stdin as Sensitive<string>).reveal();
+          const text = readFileSync(f, 'utf8');
+          this.files.groupVarsOnDisk += text;
+          this.files.groupVars[e] = JSON.parse(vaultDecrypt(text, password));
         } catch {
           /* not in this run */
         }
@@ -139,6 +149,10 @@ describe('the backup wiring of a provisioning run', () => {
     for (const secret of [PASS, ...Object.values(keys).map((k) => k.slice(-120, -60))])
       expect(inventoryText).not.toContain(secret);
     expect(JSON.stringify(exec.files.groupVars)).not.toContain(keys.BACKUP_PRUNE_SSH_KEY.slice(-120, -60));
+    // On disk, the group_vars hold only Vault ciphertext; the run's password went to ansible-playbook on stdin.
+    expect(exec.files.groupVarsOnDisk).toMatch(/^\$ANSIBLE_VAULT;1\.1;AES256\n[0-9a-f\n]+\$ANSIBLE_VAULT/);
+    for (const secret of [PASS, ...Object.values(keys).map((k) => k.slice(-120, -60))])
+      expect(exec.files.groupVarsOnDisk).not.toContain(secret);
     for (const line of exec.lines()) expect(line).not.toContain(PASS);
   });
 

@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from '../../../src/paths.js';
 import { describeEvent } from '../../../src/provision/events.js';
 import { PLAYBOOK_TAGS, parseTags, playbookCommand, sshProbe } from '../../../src/provision/playbook.js';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
+import { sensitive } from '../../../src/secrets/sensitive.js';
 import type { Effects } from '../../../src/usecases/context.js';
 import { provision } from '../../../src/usecases/provision.js';
 import { specFrom } from '../helpers/spec.js';
@@ -76,7 +77,9 @@ describe('provision --server', () => {
     const exec = new RecordingExecutor([{ match: 'ansible-playbook', result: { stdout: `${stats}\n` } }]);
     await provision(fx(exec), s, { ...options, servers: ['prod-2'] });
     const [playbook] = exec.lines().filter((l) => l.startsWith('ansible-playbook'));
-    expect(playbook).toMatch(/ --check --limit prod-2 \S+site\.yml$/);
+    expect(playbook).toMatch(
+      / --check --limit prod-2 --vault-password-file \S+\/vault-password-from-stdin \S+site\.yml$/,
+    );
     await expect(provision(fx(exec), s, { ...options, servers: ['qa-1', 'prod-2'] })).rejects.toMatchObject({
       exitCode: 2,
       message: '--server qa-1: not a server of production',
@@ -118,6 +121,13 @@ describe('the commands of a provisioning run, exactly', () => {
       PYTHONUNBUFFERED: '1',
     });
     expect(c.description).toBe('ansible-playbook site.yml (qa, production)');
+    // With the group_vars encrypted: the password's way in is a script reading ansible-playbook's stdin.
+    const password = sensitive('a-vault-password-canary', 'test vault password');
+    const v = playbookCommand('/tmp/run', { environments: ['qa'], vaultPassword: password }, () => {});
+    expect(v.argv.join(' ')).toBe(
+      `ansible-playbook -i /tmp/run/inventory.yml --vault-password-file ${root}/ansible/bin/vault-password-from-stdin ${root}/ansible/playbooks/site.yml`,
+    );
+    expect(v.stdin).toBe(password);
   });
 
   it('--tags takes the tags the playbook gives its roles, and refuses others (they would run nothing)', () => {
