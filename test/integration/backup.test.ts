@@ -582,8 +582,15 @@ describe('backups on the lab', () => {
     expect(missing?.body.details).toContain('backup-missing: no new archive of production for');
 
     // A new server in its place (delivered as a hosting provider would), provisioned, the stack placed on it again.
+    const workerToken = () => root('prod-1', 'docker swarm join-token -q worker').stdout.trim();
+    const tokenBefore = workerToken();
+    expect(tokenBefore).toMatch(/^SWMTKN-1-/);
     lab = ensureDefaultLab();
     must('provision', 'production', '--server', 'prod-2');
+    // The token the new prod-2 joined with lets no one else in: the manager rotated it once prod-2 had joined.
+    const tokenAfter = workerToken();
+    expect(tokenAfter).toMatch(/^SWMTKN-1-/);
+    expect(tokenAfter).not.toBe(tokenBefore);
     let empty: Record<string, number> = {};
     for (let i = 0; i < 120 && empty.records !== 0; i++) {
       empty = await stats(PROD).catch(() => ({}));
