@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attachmentListDigest, type Manifest, renderManifest } from '../../src/backup/manifest.js';
 import { restorePlan } from '../../src/backup/restore-plan.js';
+import { MONGO_DATABASES } from '../../src/backup/sources.js';
 import { packagePath } from '../../src/paths.js';
 
 // The restore drill's program (crvs-restore, as installed on staging) against a real borg repository on this host:
@@ -411,17 +412,7 @@ describe('the OpenCRVS drill, every store through the runner', () => {
     for (const [store, body] of Object.entries(streams))
       expect(readFileSync(join(got, store)).equals(body)).toBe(true);
     expect(Object.keys(streams)).toHaveLength(12);
-    const mongo = [
-      'hearth-dev',
-      'events',
-      'user-mgnt',
-      'application-config',
-      'metrics',
-      'webhooks',
-      'performance',
-      'notification',
-      'openhim-dev',
-    ].map((db) => `mongo-${db}`);
+    const mongo = MONGO_DATABASES.map((db) => `mongo-${db}`);
     const stopped = 'crvs_gateway=0 crvs_minio=0 crvs_metabase=0';
     expect(d.steps).toEqual([
       // Verify: each store's scratch made ready, its trial restore where it has one.
