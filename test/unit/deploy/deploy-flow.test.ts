@@ -457,6 +457,35 @@ describe('the deploy flow: a plan, then apply', () => {
     expect(held.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('does not record a release whose lock was taken from it while it worked', async () => {
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    // The manager answers `lost` to every renewal; `docker stack deploy` takes long enough for one (10 s lease:
+    // a renewal every 1.7 s).
+    class Slow extends RecordingExecutor {
+      override async run(c: Parameters<RecordingExecutor['run']>[0]) {
+        if (/docker stack deploy/.test(c.argv.join(' '))) await new Promise((r) => setTimeout(r, 2000));
+        return super.run(c);
+      }
+    }
+    const stolen = new Slow([
+      { match: /crvs-lock \S+ 10$/, result: { stdout: 'acquired\n' } },
+      { match: /crvs-lock \S+ [0-9a-f-]{36}$/, result: { stdout: 'lost\n' } },
+      ...responses(converged),
+    ]);
+    const lines: string[] = [];
+    await expect(
+      applyRelease({ ...fx(stolen, lines), env: { CRVS_DEPLOY_LEASE_SECONDS: '10' } }, c, p),
+    ).rejects.toThrow(
+      'the deploy lock of qa was taken from this run (broken, or taken over after its lease ran out)',
+    );
+    expect(lines).toContain("warning: the deploy lock of qa is no longer this run's");
+    const described = stolen.commands.map((x) => x.description);
+    expect(described).toContain('renew the deploy lock of qa');
+    expect(described).not.toContain('record release v2');
+    expect(described.at(-1)).toBe('release the deploy lock of qa');
+  });
+
   it('refuses a bad lease length before touching the manager', async () => {
     const exec = new RecordingExecutor(responses(converged));
     const p = await plan(exec);
