@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CrvsError } from '../errors.js';
 import { DEFAULT_LAB_DIR } from '../lab/state.js';
 import { renderTable } from '../report/table.js';
-import type { HttpAnswer } from '../usecases/demo.js';
+import type { DemoStep, HttpAnswer } from '../usecases/demo.js';
 import { type CliContext, examples } from './context.js';
 
 async function get(host: string, path: string): Promise<HttpAnswer> {
@@ -34,12 +34,13 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       examples(['crvs demo', 'build the lab and run everything on it (again: converges)']),
     )
     .action(async (o: { dir: string }) => {
-      const { demoHealth, demoPlan } = await import('../usecases/demo.js');
+      const { demoHealth, demoPlan, runStages } = await import('../usecases/demo.js');
       const { loadSpec } = await import('../config/load.js');
       const out = ctx.output();
       const plan = demoPlan(resolve(ctx.io.cwd, o.dir), ctx.io.env);
       const io = { ...ctx.io, env: { ...ctx.io.env, ...plan.env } };
-      for (const step of plan.steps) {
+      /** Runs one step; true when it succeeded (or failed as its plan accepts). */
+      const runStep = async (step: DemoStep): Promise<boolean> => {
         out.err(`\n== ${step.title}: crvs ${step.argv.join(' ')}`);
         let stderr = '';
         const started = Date.now();
@@ -53,11 +54,13 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         out.err(
           `== ${step.title}: ${code === 0 ? 'done' : `exit ${code}`} in ${Math.round((Date.now() - started) / 1000)} s`,
         );
-        if (code !== 0 && !(step.acceptWhen && stderr.includes(step.acceptWhen)))
-          throw new CrvsError('E_DEMO', `step "${step.title}" failed`, {
-            hint: 'run crvs demo again to continue',
-          });
-      }
+        return code === 0 || Boolean(step.acceptWhen && stderr.includes(step.acceptWhen));
+      };
+      const failed = await runStages(plan.stages, runStep);
+      if (failed.length)
+        throw new CrvsError('E_DEMO', `step ${failed.map((t) => `"${t}"`).join(' and ')} failed`, {
+          hint: 'run crvs demo again to continue',
+        });
       const rows = await demoHealth((await loadSpec(plan.spec)).spec, get);
       out.out(`\n${renderTable(['ENVIRONMENT', 'ADDRESS', 'VERSION', 'HEALTH', 'DATA'], rows)}`);
       out.out(

@@ -14,18 +14,29 @@ export interface DemoStep {
   acceptWhen?: string;
 }
 
+/** Steps one after another: a lane stops at its first failure. */
+export type DemoLane = DemoStep[];
+/** Lanes side by side: the stage ends when every lane has. */
+export type DemoStage = DemoLane[];
+
 export interface DemoPlan {
   spec: string;
   identity: string;
   /** Variables the steps run with: the lab's key, its directory, and where alerts go. */
   env: Record<string, string>;
-  steps: DemoStep[];
+  /** One after another; a stage starts only when the one before it succeeded. */
+  stages: DemoStage[];
 }
 
 export function demoPlan(dir: string, env: Readonly<Record<string, string | undefined>>): DemoPlan {
   const spec = join(dir, 'crvs.yaml');
   const identity = join(dir, 'id_ed25519');
   const withSpec = (...argv: string[]) => [...argv, '--spec', spec];
+  const alone = (step: DemoStep): DemoStage => [[step]];
+  const appLane = (e: (typeof APP)[number]): DemoLane => [
+    { title: `deploy ${e}`, argv: withSpec('deploy', e) },
+    { title: `seed ${e}`, argv: withSpec('seed', e), acceptWhen: 'already seeded' },
+  ];
   return {
     spec,
     identity,
@@ -35,17 +46,36 @@ export function demoPlan(dir: string, env: Readonly<Record<string, string | unde
       // The lab has no receiver of a country's own: every server's alerts go to the lab's (crvs lab alerts).
       CRVS_SECRET_ALERT_WEBHOOK_URL: env.CRVS_SECRET_ALERT_WEBHOOK_URL ?? 'http://10.77.0.2:9000/alerts',
     },
-    steps: [
-      { title: 'the lab', argv: ['lab', 'up', '--dir', dir] },
+    stages: [
+      alone({ title: 'the lab', argv: ['lab', 'up', '--dir', dir] }),
       // Secrets first: provisioning reads the alert webhook from the environment's store.
-      ...ALL.map((e) => ({ title: `secrets of ${e}`, argv: withSpec('secrets', 'init', e) })),
-      { title: 'provision every environment', argv: withSpec('provision', ...ALL) },
-      ...APP.flatMap((e) => [
-        { title: `deploy ${e}`, argv: withSpec('deploy', e) },
-        { title: `seed ${e}`, argv: withSpec('seed', e), acceptWhen: 'already seeded' },
-      ]),
+      ...ALL.map((e) => alone({ title: `secrets of ${e}`, argv: withSpec('secrets', 'init', e) })),
+      alone({ title: 'provision every environment', argv: withSpec('provision', ...ALL) }),
+      // qa alone first: its deploy builds the stack's images and pushes them into the lab's registry, where the two
+      // after it find them. Those two run on other servers, and mostly wait for their services to start.
+      [appLane('qa')],
+      [appLane('production'), appLane('staging')],
     ],
   };
+}
+
+/**
+ * Runs the stages in order, each stage's lanes side by side. Returns the titles of the steps that failed in the
+ * first stage that had a failure (its other lanes finish first); no later stage starts. Empty: all succeeded.
+ */
+export async function runStages(
+  stages: DemoStage[],
+  run: (step: DemoStep) => Promise<boolean>,
+): Promise<string[]> {
+  const runLane = async (lane: DemoLane): Promise<string | undefined> => {
+    for (const step of lane) if (!(await run(step))) return step.title;
+    return undefined;
+  };
+  for (const stage of stages) {
+    const failed = (await Promise.all(stage.map(runLane))).filter((t): t is string => t !== undefined);
+    if (failed.length) return failed;
+  }
+  return [];
 }
 
 export interface HttpAnswer {
