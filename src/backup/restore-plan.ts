@@ -100,9 +100,10 @@ export function tasksConverged(stdout: string, replicas: number): boolean {
   );
 }
 
+/** psql in a store's container; several statements run in order, the first failure stopping the rest. */
 const psqlIn =
   (service: string) =>
-  (db: string, sql: string, extra: string[] = []) => [
+  (db: string, sql: string | string[], extra: string[] = []) => [
     'docker',
     'exec',
     '--user',
@@ -114,7 +115,7 @@ const psqlIn =
     '--quiet',
     ...extra,
     `--dbname=${db}`,
-    `--command=${sql}`,
+    ...(Array.isArray(sql) ? sql : [sql]).map((c) => `--command=${c}`),
   ];
 
 /** Exact row counts of every table, one `schema.table|count` line each (names as pg_dump writes them). */
@@ -276,15 +277,15 @@ function postgresStream(o: {
     trial: [],
     counts: psql(o.scratch, COUNT_ROWS_SQL, ['--tuples-only', '--no-align']),
     dropPrevious: [{ argv: psql('postgres', `DROP DATABASE IF EXISTS ${o.previous} WITH (FORCE)`) }],
+    // One psql for the three statements: every `docker exec` while the app is stopped is staging down longer.
     swap: [
       {
-        argv: psql(
-          'postgres',
+        argv: psql('postgres', [
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${o.live}' AND pid <> pg_backend_pid()`,
-        ),
+          `ALTER DATABASE ${o.live} RENAME TO ${o.previous}`,
+          `ALTER DATABASE ${o.scratch} RENAME TO ${o.live}`,
+        ]),
       },
-      { argv: psql('postgres', `ALTER DATABASE ${o.live} RENAME TO ${o.previous}`) },
-      { argv: psql('postgres', `ALTER DATABASE ${o.scratch} RENAME TO ${o.live}`) },
     ],
     // After a verify-only drill or a failed one; after a swap the scratch name is gone.
     cleanup: [{ argv: psql('postgres', `DROP DATABASE IF EXISTS ${o.scratch} WITH (FORCE)`), mayFail: true }],

@@ -59,7 +59,7 @@ const dumpText = [
 const FILES: Record<string, string> = { 'a.pdf': 'scan a', 'sub/b.pdf': 'scan b, page 1' };
 
 /** A backup as crvs-backup lays it out: the dump and the manifest in the run directory, the documents volume. */
-function archive(name: string, withAttachments = true): void {
+function archive(name: string, withAttachments = true, manifestNames = name): void {
   const run = join(root, 'run', 'crvs-backup');
   const docs = join(root, 'var/lib/docker/volumes/crvs_documents/_data');
   const files = withAttachments ? FILES : {};
@@ -74,7 +74,7 @@ function archive(name: string, withAttachments = true): void {
   const m: Manifest = {
     format: 1,
     environment: 'production',
-    archive: name,
+    archive: manifestNames,
     release: 'v1.9.0',
     startedAt: new Date().toISOString(),
     stores: [
@@ -197,6 +197,24 @@ describe("the restore drill's gates, against a real borg repository", () => {
     const d = drill();
     expect(d.report).toMatchObject({ result: 'ok', archive: name, detail: `${name} verified (verify only)` });
     expect(d.status).toBe(0);
+    expect(d.liveFiles).toEqual(['staging-only.pdf']);
+  }, 120_000);
+
+  it("a manifest that names another archive fails as corrupt: the attachments' extract, started beside it, is stopped and removed", () => {
+    const name = stamp(new Date(Date.now() + 1500));
+    archive(name, true, 'production-2026-01-01T00:00:00Z');
+    const d = drill();
+    expect(d.status).toBe(1);
+    expect(d.report).toMatchObject({
+      result: 'corrupt',
+      archive: name,
+      detail: `the manifest belongs to production-2026-01-01T00:00:00Z, not to ${name}`,
+    });
+    // Failed at the manifest: no phase completed, nothing streamed, the trial extract gone, the live files as they were.
+    expect(d.report.phases).toEqual({});
+    expect(d.alert.split('\n')[0]).toBe('restore-corrupt');
+    expect(existsSync(loaded)).toBe(false);
+    expect(existsSync(into)).toBe(false);
     expect(d.liveFiles).toEqual(['staging-only.pdf']);
   }, 120_000);
 
@@ -435,8 +453,6 @@ describe('the OpenCRVS drill, every store through the runner', () => {
       // Everything but the stores stopped (the plan keeps mongo1, postgres, elasticsearch, influxdb, redis).
       ...stopped.split(' ').map((s) => `scale ${s}`),
       ...mongo.map((s) => `swap ${s}`),
-      'swap postgres',
-      'swap postgres',
       'swap postgres',
       'swap elasticsearch',
       'swap elasticsearch',

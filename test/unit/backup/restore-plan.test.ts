@@ -76,10 +76,9 @@ describe('the restore drill of staging', () => {
     expect(d.dropPrevious.map((p) => shellLine(p.argv))).toEqual([
       `${PSQL} --dbname=postgres '--command=DROP DATABASE IF EXISTS crvs_before_restore WITH (FORCE)'`,
     ]);
+    // One psql, the statements in order (ON_ERROR_STOP: the renames do not run if the sessions were not ended).
     expect(d.swap.map((p) => shellLine(p.argv))).toEqual([
-      `${PSQL} --dbname=postgres '--command=SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\\''crvs'\\'' AND pid <> pg_backend_pid()'`,
-      `${PSQL} --dbname=postgres '--command=ALTER DATABASE crvs RENAME TO crvs_before_restore'`,
-      `${PSQL} --dbname=postgres '--command=ALTER DATABASE crvs_restore_check RENAME TO crvs'`,
+      `${PSQL} --dbname=postgres '--command=SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\\''crvs'\\'' AND pid <> pg_backend_pid()' '--command=ALTER DATABASE crvs RENAME TO crvs_before_restore' '--command=ALTER DATABASE crvs_restore_check RENAME TO crvs'`,
     ]);
   });
 
@@ -162,9 +161,7 @@ describe('the restore drill of an OpenCRVS staging (every store the backup holds
       "prepare: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=DROP DATABASE IF EXISTS events_restore_check WITH (FORCE)'",
       "prepare: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=CREATE DATABASE events_restore_check'",
       "dropPrevious: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=DROP DATABASE IF EXISTS events_before_restore WITH (FORCE)'",
-      "swap: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\\''events'\\'' AND pid <> pg_backend_pid()'",
-      "swap: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=ALTER DATABASE events RENAME TO events_before_restore'",
-      "swap: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=ALTER DATABASE events_restore_check RENAME TO events'",
+      "swap: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\\''events'\\'' AND pid <> pg_backend_pid()' '--command=ALTER DATABASE events RENAME TO events_before_restore' '--command=ALTER DATABASE events_restore_check RENAME TO events'",
       "cleanup?: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=DROP DATABASE IF EXISTS events_restore_check WITH (FORCE)'",
       "load: docker exec --interactive --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --single-transaction --dbname=events_restore_check --file=-",
       "counts: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --tuples-only --no-align --dbname=events_restore_check '--command=SELECT table_schema || '\\''.'\\'' || table_name, (xpath('\\''/row/c/text()'\\'', query_to_xml(format('\\''SELECT count(*) AS c FROM %I.%I'\\'', table_schema, table_name), false, true, '\\'''\\'')))[1]::text FROM information_schema.tables WHERE table_type = '\\''BASE TABLE'\\'' AND table_schema NOT IN ('\\''pg_catalog'\\'', '\\''information_schema'\\'') ORDER BY 1'",
