@@ -296,7 +296,9 @@ if (typeof stats.records !== 'number')
 crvsJson('backup', 'list', 'production'); // backups wired and the repository readable, or this throws
 
 console.log(
-  `backup benchmark: ${options.records} records, attachments ~${options.meanKb} KB, ${options.days} days at ${options.rate}`,
+  options.restoreOnly
+    ? `backup benchmark, restore only: the newest archive into staging at ${options.restoreRate}, against a raw copy`
+    : `backup benchmark: ${options.records} records, attachments ~${options.meanKb} KB, ${options.days} days at ${options.rate}`,
 );
 shape(undefined);
 on(PROD, `iptables -w -D ${RULE} 2>/dev/null || true; iptables -w -I ${RULE}`);
