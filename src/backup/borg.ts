@@ -16,8 +16,15 @@ export function repositoryUrl(o: {
 
 const at = (repo: string, archive: string) => `${repo}::${archive}`;
 
-/** Minutes a command waits for another holder of the repository lock (a restore, the prune) before failing. */
+/** Seconds a command waits for another holder of the repository lock (a restore, the prune) before failing. */
 export const LOCK_WAIT_SECONDS = 600;
+/**
+ * The lock wait of sessions a drill runs side by side (the manifest, the trees, the streams). borg retries a lock
+ * every tenth of its wait (at most 60 s, borg/locking.py), also when two sessions merely update the lock roster
+ * in the same instant: with 600 one of them would sit out 60 s for nothing (seen in restore-runner.test). The
+ * drill's list and check before them still wait the full LOCK_WAIT_SECONDS for a running backup or prune.
+ */
+export const SIDE_BY_SIDE_LOCK_WAIT_SECONDS = 30;
 
 /**
  * Create one archive from the paths on stdin, in that order: dump FIFOs first (read as data with
@@ -79,15 +86,12 @@ export function borgCheck(
   ];
 }
 
-export const borgExtractToStdout = (repo: string, archive: string, path: string): string[] => [
-  'borg',
-  'extract',
-  '--lock-wait',
-  String(LOCK_WAIT_SECONDS),
-  '--stdout',
-  at(repo, archive),
-  path,
-];
+export const borgExtractToStdout = (
+  repo: string,
+  archive: string,
+  path: string,
+  lockWait = LOCK_WAIT_SECONDS,
+): string[] => ['borg', 'extract', '--lock-wait', String(lockWait), '--stdout', at(repo, archive), path];
 
 /** Retention for one environment's archives; `--dry-run` shows the plan without changing anything. */
 export function borgPrune(repo: string, glob: string, keep: Retention, dryRun = false): string[] {

@@ -6,7 +6,7 @@
 // manifest. The runner does the same for every preset; the presets differ only in these commands. Pure.
 import { STACK } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
-import { borgCheck, borgExtractToStdout, borgList } from './borg.js';
+import { borgCheck, borgExtractToStdout, borgList, SIDE_BY_SIDE_LOCK_WAIT_SECONDS } from './borg.js';
 import { DRILL_LOG } from './drill-report.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { archiveGlob } from './naming.js';
@@ -218,13 +218,13 @@ const stdinTo = (service: string, argv: string[]) => [
 ];
 const inArchive = (path: string) => path.replace(/^\//, '');
 const streamOf = (repo: string, file: string) =>
-  borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/${file}`));
+  borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/${file}`), SIDE_BY_SIDE_LOCK_WAIT_SECONDS);
 /** A volume's files, extracted into the working directory with the path down to them stripped. */
 const treeExtract = (repo: string, path: string) => [
   'borg',
   'extract',
   '--lock-wait',
-  '600',
+  String(SIDE_BY_SIDE_LOCK_WAIT_SECONDS),
   '--strip-components',
   String(inArchive(path).split('/').length),
   `${repo}::${ARCHIVE_TOKEN}`,
@@ -525,7 +525,12 @@ export function restorePlan(o: RestoreOptions): RestorePlan {
     // sha256 is compared with the manifest, and nothing is swapped before the extract is complete, so the gate
     // holds at half the bytes over the link (bench/README.md, restore). `crvs backup verify` reads everything.
     check: borgCheck(repo, { archive: ARCHIVE_TOKEN, verifyData: false }),
-    manifest: borgExtractToStdout(repo, ARCHIVE_TOKEN, inArchive(`${RUN_DIR}/${MANIFEST_FILE}`)),
+    manifest: borgExtractToStdout(
+      repo,
+      ARCHIVE_TOKEN,
+      inArchive(`${RUN_DIR}/${MANIFEST_FILE}`),
+      SIDE_BY_SIDE_LOCK_WAIT_SECONDS,
+    ),
     ...(o.preset === 'demo' ? demoRestore(repo, recovery) : openCrvsRestore(repo, recovery)),
     reportFile: DRILL_LOG,
   };

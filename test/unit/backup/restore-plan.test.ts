@@ -26,7 +26,8 @@ describe('the restore drill of staging', () => {
     expect([plan.list, plan.check, plan.manifest].map(shellLine)).toEqual([
       `borg list --lock-wait 600 --json --glob-archives 'production-*' ${R}`,
       `borg check --lock-wait 600 --archives-only '${R}::{archive}'`,
-      `borg extract --lock-wait 600 --stdout '${R}::{archive}' run/crvs-backup/crvs-manifest.json`,
+      // Side by side with the trees and streams: a short wait, so that borg's retry (a tenth of it) is 3 s, not 60.
+      `borg extract --lock-wait 30 --stdout '${R}::{archive}' run/crvs-backup/crvs-manifest.json`,
     ]);
     expect(plan.staleAfterMinutes).toBe(1560);
   });
@@ -36,7 +37,7 @@ describe('the restore drill of staging', () => {
     const d = plan.streams[0] as StreamRestore;
     expect([d.store, d.count]).toEqual(['postgres', 'pg-copy']);
     expect([d.extract, ...d.prepare.map((p) => p.argv), d.load, d.counts].map(shellLine)).toEqual([
-      `borg extract --lock-wait 600 --stdout '${R}::{archive}' run/crvs-backup/postgres-crvs.sql`,
+      `borg extract --lock-wait 30 --stdout '${R}::{archive}' run/crvs-backup/postgres-crvs.sql`,
       `${PSQL} --dbname=postgres '--command=DROP DATABASE IF EXISTS crvs_restore_check WITH (FORCE)'`,
       `${PSQL} --dbname=postgres '--command=CREATE DATABASE crvs_restore_check OWNER app'`,
       "docker exec --interactive --user postgres '{container:crvs_db}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --single-transaction --dbname=crvs_restore_check '--command=SET ROLE app' --file=-",
@@ -54,7 +55,7 @@ describe('the restore drill of staging', () => {
     const t = plan.trees[0] as TreeRestore;
     expect([t.store, t.attachments]).toEqual(['documents', true]);
     expect(shellLine(t.extract)).toBe(
-      `borg extract --lock-wait 600 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_documents/_data`,
+      `borg extract --lock-wait 30 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_documents/_data`,
     );
     expect([t.into, t.live]).toEqual([
       '/var/lib/docker/volumes/crvs_documents/_data.restore',
@@ -150,14 +151,14 @@ describe('the restore drill of an OpenCRVS staging (every store the backup holds
     );
     expect([...shown, ...trees]).toEqual([
       '== mongo-hearth-dev none',
-      `extract: borg extract --lock-wait 600 --stdout '${R}::{archive}' run/crvs-backup/mongo-hearth-dev.archive`,
+      `extract: borg extract --lock-wait 30 --stdout '${R}::{archive}' run/crvs-backup/mongo-hearth-dev.archive`,
       "prepare: docker exec '{container:crvs_mongo1}' mongo --quiet --eval 'var admin = db.getSiblingDB('\\''admin'\\''); admin.auth('\\''admin'\\'', cat('\\''/run/secrets/MONGODB_ADMIN_PASSWORD'\\'').trim()); printjson(db.getSiblingDB('\\''crvs_check_hearth-dev'\\'').dropDatabase());'",
       "dropPrevious: docker exec '{container:crvs_mongo1}' mongo --quiet --eval 'var admin = db.getSiblingDB('\\''admin'\\''); admin.auth('\\''admin'\\'', cat('\\''/run/secrets/MONGODB_ADMIN_PASSWORD'\\'').trim()); printjson(db.getSiblingDB('\\''crvs_prev_hearth-dev'\\'').dropDatabase());'",
       "swap: docker exec '{container:crvs_mongo1}' mongo --quiet --eval 'var admin = db.getSiblingDB('\\''admin'\\''); admin.auth('\\''admin'\\'', cat('\\''/run/secrets/MONGODB_ADMIN_PASSWORD'\\'').trim()); db.getSiblingDB('\\''hearth-dev'\\'').getCollectionNames().forEach(function (c) { if (c.indexOf('\\''system.'\\'') === 0) return; var r = admin.runCommand({ renameCollection: '\\''hearth-dev.'\\'' + c, to: '\\''crvs_prev_hearth-dev.'\\'' + c, dropTarget: true }); if (!r.ok) { printjson(r); quit(2); } }); db.getSiblingDB('\\''crvs_check_hearth-dev'\\'').getCollectionNames().forEach(function (c) { if (c.indexOf('\\''system.'\\'') === 0) return; var r = admin.runCommand({ renameCollection: '\\''crvs_check_hearth-dev.'\\'' + c, to: '\\''hearth-dev.'\\'' + c, dropTarget: true }); if (!r.ok) { printjson(r); quit(2); } });'",
       "cleanup?: docker exec '{container:crvs_mongo1}' mongo --quiet --eval 'var admin = db.getSiblingDB('\\''admin'\\''); admin.auth('\\''admin'\\'', cat('\\''/run/secrets/MONGODB_ADMIN_PASSWORD'\\'').trim()); printjson(db.getSiblingDB('\\''crvs_check_hearth-dev'\\'').dropDatabase());'",
       "load: docker exec --interactive '{container:crvs_mongo1}' bash -c 'mongorestore --config=<(printf '\\''password: %s\\n'\\'' \"$(cat /run/secrets/MONGODB_ADMIN_PASSWORD)\") --username=admin --authenticationDatabase=admin --archive --nsFrom='\\''hearth-dev.*'\\'' --nsTo='\\''crvs_check_hearth-dev.*'\\'' --drop --quiet'",
       '== postgres pg-copy',
-      `extract: borg extract --lock-wait 600 --stdout '${R}::{archive}' run/crvs-backup/postgres-events.sql`,
+      `extract: borg extract --lock-wait 30 --stdout '${R}::{archive}' run/crvs-backup/postgres-events.sql`,
       "prepare: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=DROP DATABASE IF EXISTS events_restore_check WITH (FORCE)'",
       "prepare: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=CREATE DATABASE events_restore_check'",
       "dropPrevious: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --dbname=postgres '--command=DROP DATABASE IF EXISTS events_before_restore WITH (FORCE)'",
@@ -166,7 +167,7 @@ describe('the restore drill of an OpenCRVS staging (every store the backup holds
       "load: docker exec --interactive --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --single-transaction --dbname=events_restore_check --file=-",
       "counts: docker exec --user postgres '{container:crvs_postgres}' psql --no-psqlrc --set=ON_ERROR_STOP=1 --quiet --tuples-only --no-align --dbname=events_restore_check '--command=SELECT table_schema || '\\''.'\\'' || table_name, (xpath('\\''/row/c/text()'\\'', query_to_xml(format('\\''SELECT count(*) AS c FROM %I.%I'\\'', table_schema, table_name), false, true, '\\'''\\'')))[1]::text FROM information_schema.tables WHERE table_type = '\\''BASE TABLE'\\'' AND table_schema NOT IN ('\\''pg_catalog'\\'', '\\''information_schema'\\'') ORDER BY 1'",
       '== elasticsearch none',
-      `extract: borg extract --lock-wait 600 --stdout '${R}::{archive}' run/crvs-backup/elasticsearch-snapshot.tar`,
+      `extract: borg extract --lock-wait 30 --stdout '${R}::{archive}' run/crvs-backup/elasticsearch-snapshot.tar`,
       "prepare?: docker exec '{container:crvs_elasticsearch}' sh -c 'printf '\\''user = \"elastic:%s\"\\n'\\'' \"$(cat /run/secrets/ELASTICSEARCH_SUPERUSER_PASSWORD)\" | curl --silent --show-error --fail --config - -X DELETE -H '\\''Content-Type: application/json'\\'' '\\''http://127.0.0.1:9200/_snapshot/crvs-restore'\\'''",
       "prepare: docker exec '{container:crvs_elasticsearch}' rm -rf /data/backups/elasticsearch/crvs-restore",
       "prepare: docker exec '{container:crvs_elasticsearch}' mkdir -p /data/backups/elasticsearch/crvs-restore",
@@ -178,7 +179,7 @@ describe('the restore drill of an OpenCRVS staging (every store the backup holds
       "cleanup?: docker exec '{container:crvs_elasticsearch}' rm -rf /data/backups/elasticsearch/crvs-restore",
       "load: docker exec --interactive '{container:crvs_elasticsearch}' tar --extract --file=- --directory /data/backups/elasticsearch/crvs-restore",
       '== influxdb none',
-      `extract: borg extract --lock-wait 600 --stdout '${R}::{archive}' run/crvs-backup/influxdb-portable.tar`,
+      `extract: borg extract --lock-wait 30 --stdout '${R}::{archive}' run/crvs-backup/influxdb-portable.tar`,
       "prepare: docker exec '{container:crvs_influxdb}' influx -execute 'DROP DATABASE crvs_check_ocrvs'",
       "prepare: docker exec '{container:crvs_influxdb}' rm -rf /tmp/crvs-influxdb-restore",
       "prepare: docker exec '{container:crvs_influxdb}' mkdir -p /tmp/crvs-influxdb-restore",
@@ -188,8 +189,8 @@ describe('the restore drill of an OpenCRVS staging (every store the backup holds
       "swap: docker exec '{container:crvs_influxdb}' influxd restore -portable -host 127.0.0.1:8088 -db ocrvs /tmp/crvs-influxdb-restore",
       "cleanup?: docker exec '{container:crvs_influxdb}' rm -rf /tmp/crvs-influxdb-restore",
       "load: docker exec --interactive '{container:crvs_influxdb}' tar --extract --file=- --directory /tmp/crvs-influxdb-restore",
-      `tree minio true: borg extract --lock-wait 600 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_minio-data/_data /var/lib/docker/volumes/crvs_minio-data/_data.restore /var/lib/docker/volumes/crvs_minio-data/_data`,
-      `tree metabase false: borg extract --lock-wait 600 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_metabase-data/_data /var/lib/docker/volumes/crvs_metabase-data/_data.restore /var/lib/docker/volumes/crvs_metabase-data/_data`,
+      `tree minio true: borg extract --lock-wait 30 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_minio-data/_data /var/lib/docker/volumes/crvs_minio-data/_data.restore /var/lib/docker/volumes/crvs_minio-data/_data`,
+      `tree metabase false: borg extract --lock-wait 30 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_metabase-data/_data /var/lib/docker/volumes/crvs_metabase-data/_data.restore /var/lib/docker/volumes/crvs_metabase-data/_data`,
     ]);
     // The other MongoDB databases as hearth-dev's, by name.
     for (const db of MONGO_DATABASES) {
