@@ -15,6 +15,8 @@ const INTEGRATION_ORDER = [
   // Before any stack runs: the stacks' health checks cost this 2-core machine so much that provisioning runs
   // took 1.8 times as long with three stacks up (measured with demo.test first, 2026-12-01).
   'provision.test.ts',
+  // qa provisioned, no stack yet: a few SSH connections.
+  'hostkeys.test.ts',
   'deploy.test.ts',
   'opencrvs-preset.test.ts',
   'demo.test.ts',

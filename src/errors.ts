@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   // an operation that ran and failed
   E_COMMAND: 1,
   E_SSH: 1,
+  E_HOST_KEY: 1,
   E_PROVISION: 1,
   E_DEPLOY_ROLLED_BACK: 1,
   E_DEPLOY_TIMEOUT: 1,

@@ -39,6 +39,8 @@ export async function specContext(
   const { spec } = await loadSpec(specFile);
   const identity = o.identity ? resolve(ctx.io.cwd, o.identity) : defaultIdentity(ctx.io.env);
   const knownHosts = o.knownHosts ? resolve(ctx.io.cwd, o.knownHosts) : specPaths(specFile).knownHosts;
+  const { writePinnedKnownHosts } = await import('../usecases/pinned-hosts.js');
+  await writePinnedKnownHosts(spec, knownHosts);
   return { s: { spec, specFile, identity, knownHosts }, fx: ctx.effects(out, progress), out };
 }
 

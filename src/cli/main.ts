@@ -28,6 +28,7 @@ const COMMANDS: { name: string; load: () => Promise<Register> }[] = [
   { name: 'backup', load: async () => (await import('./backup.js')).registerBackup },
   { name: 'restore', load: async () => (await import('./restore.js')).registerRestore },
   { name: 'dns', load: async () => (await import('./dns.js')).registerDns },
+  { name: 'hostkeys', load: async () => (await import('./hostkeys.js')).registerHostkeys },
   { name: 'secrets', load: async () => (await import('./secrets.js')).registerSecrets },
   { name: 'ci', load: async () => (await import('./ci.js')).registerCi },
   { name: 'github', load: async () => (await import('./github.js')).registerGithub },

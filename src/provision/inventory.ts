@@ -10,10 +10,11 @@ import {
   proxyJump,
   serversOf,
 } from '../config/environment.js';
+import { hostTrust } from '../config/host-keys.js';
 import { citizenData } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { quote } from '../remote/shell.js';
-import { jumpOptions } from '../remote/ssh.js';
+import { type HostTrust, hostKeyOptions, jumpOptions } from '../remote/ssh.js';
 
 export interface InventoryOptions {
   /** Public keys of the automation user (the operator's or CI's key). */
@@ -96,20 +97,26 @@ export function buildInventory(
   const servers = serversOf(spec, env);
   const manager = managerServer(spec, env);
   const jump = proxyJump(spec, env, jumpUser);
-  const sshArgs = [
-    '-o IdentitiesOnly=yes',
-    `-o UserKnownHostsFile=${o.knownHosts}`,
-    '-o StrictHostKeyChecking=accept-new',
-    // Ansible splits these with shlex: each word quoted for it.
-    ...(jump ? jumpOptions(jump, o.identity, o.knownHosts).map(quote) : []),
-  ].join(' ');
+  const trust = (address: string, port: number) => hostTrust(spec, o.knownHosts, address, port);
+  const jumpServer = spec.environments.jump?.servers[0];
+  const hop = jump && jumpServer ? trust(jumpServer.address, jumpServer.sshPort) : undefined;
+  const sshArgs = (t: HostTrust) =>
+    [
+      '-o IdentitiesOnly=yes',
+      ...hostKeyOptions(t).flatMap((a, i, all) => (i % 2 ? [] : [`${a} ${all[i + 1]}`])),
+      // Ansible splits these with shlex: each word quoted for it.
+      ...(jump && hop ? jumpOptions(jump, o.identity, hop).map(quote) : []),
+    ].join(' ');
   const hosts: Record<string, Record<string, unknown>> = {};
   for (const s of servers) {
     const members = servers.filter((m) => m.name !== s.name).map((m) => m.address);
+    const own = trust(s.address, s.sshPort);
     hosts[s.name] = {
       ansible_host: s.address,
       ansible_port: s.sshPort,
       ansible_user: o.connectAs[s.name] ?? s.adminUser,
+      // A server that pins its host keys is reached against them alone (the group's arguments trust on first use).
+      ...(own.pinned ? { ansible_ssh_common_args: sshArgs(own) } : {}),
       ...(kind === 'application'
         ? {
             crvs_swarm_role: s.name === manager.name ? 'manager' : 'worker',
@@ -135,7 +142,7 @@ export function buildInventory(
         ansible_ssh_private_key_file: o.identity,
         // Also for delegated tasks, whose interpreter Mitogen takes from the inventory, not ansible.cfg.
         ansible_python_interpreter: '/usr/bin/python3',
-        ansible_ssh_common_args: sshArgs,
+        ansible_ssh_common_args: sshArgs({ knownHosts: o.knownHosts }),
         crvs_environment: env,
         crvs_admins: admins,
         crvs_automation_user: AUTOMATION_USER,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { packagePath } from '../paths.js';
 import type { CommandSpec } from '../remote/executor.js';
-import { sshArgv } from '../remote/ssh.js';
+import { type HostTrust, sshArgv } from '../remote/ssh.js';
 import type { Sensitive } from '../secrets/sensitive.js';
 
 export interface PlaybookOptions {
@@ -50,16 +50,28 @@ export function parseTags(raw: string): string[] {
   return tags;
 }
 
+/** `ssh ... true`: does this account answer (and, on first contact, the host key learned or checked)? */
 export function sshProbe(
   identity: string,
-  knownHosts: string,
+  trust: HostTrust,
   user: string,
   address: string,
   port: number,
-  jump?: string,
+  jump?: { via: string; pinned?: string },
 ): CommandSpec {
   return {
-    argv: [...sshArgv({ identity, knownHosts, user, address, port, ...(jump ? { jump } : {}) }), 'true'],
+    argv: [
+      ...sshArgv({
+        identity,
+        ...trust,
+        user,
+        address,
+        port,
+        ...(jump ? { jump: jump.via } : {}),
+        ...(jump?.pinned ? { jumpPinned: jump.pinned } : {}),
+      }),
+      'true',
+    ],
     allowFailure: true,
     description: `probe ${user}@${address}`,
     timeoutMs: 30_000,

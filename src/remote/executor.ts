@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { CommandFailedError } from '../errors.js';
+import { CommandFailedError, CrvsError } from '../errors.js';
 import { holdsSecret, redact, type Sensitive } from '../secrets/sensitive.js';
+import { HOST_KEY_REFUSED } from './host-keys.js';
 
 /**
  * A command as data. Builders return these; only an Executor runs them.
@@ -112,9 +113,7 @@ export class ProcessExecutor implements Executor {
           ms: Date.now() - started,
         });
         if (code !== 0 && !command.allowFailure) {
-          reject(
-            new CommandFailedError(describeCommand(command), code, redact(result.stderr) || shownStdout),
-          );
+          reject(commandError(command, code, redact(result.stderr) || shownStdout));
         } else resolve(result);
       });
       child.stdin.on('error', () => {
@@ -125,6 +124,28 @@ export class ProcessExecutor implements Executor {
       else child.stdin.end(typeof input === 'string' || Buffer.isBuffer(input) ? input : input.reveal());
     });
   }
+}
+
+/**
+ * The error of a failed command: an ssh that OpenSSH ended over the server's host key is E_HOST_KEY (nothing
+ * was sent to that server), anything else E_COMMAND with its stderr.
+ */
+export function commandError(command: CommandSpec, code: number | null, stderr: string): CrvsError {
+  if (command.argv[0] === 'ssh' && HOST_KEY_REFUSED.test(stderr))
+    return new CrvsError(
+      'E_HOST_KEY',
+      `${describeCommand(command)}: the server's host key is not the one crvs trusts; refused before authenticating:\n${stderr
+        .split('\n')
+        .filter(
+          (l) =>
+            /host key|SHA256:|fingerprint/i.test(l) && !/Add correct host key|Offending|remove with/i.test(l),
+        )
+        .join('\n')}`,
+      {
+        hint: "crvs hostkeys <environment> shows the key each server presents beside the spec's (servers[].hostKeys)",
+      },
+    );
+  return new CommandFailedError(describeCommand(command), code, stderr);
 }
 
 /** For tests: records every command and answers from a script of responses (first matching prefix wins). */
@@ -143,7 +164,7 @@ export class RecordingExecutor implements Executor {
     );
     const result = { code: 0, stdout: '', stderr: '', ...hit?.result };
     if (result.code !== 0 && !command.allowFailure) {
-      throw new CommandFailedError(describeCommand(command), result.code, result.stderr);
+      throw commandError(command, result.code, result.stderr);
     }
     return result;
   }

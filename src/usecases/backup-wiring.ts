@@ -20,6 +20,7 @@ import {
   targetVars,
 } from '../backup/wiring.js';
 import { AUTOMATION_USER, proxyJump, specPaths } from '../config/environment.js';
+import { jumpPinned, knownHostsName, pinnedKnownHosts } from '../config/host-keys.js';
 import { sshProbe } from '../provision/playbook.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
@@ -45,7 +46,7 @@ async function hostKeyLines(
   address: string,
   port: number,
 ): Promise<string[]> {
-  const host = port === 22 ? address : `[${address}]:${port}`;
+  const host = knownHostsName(address, port);
   const r = await fx.exec.run({
     argv: ['ssh-keygen', '-F', host, '-f', knownHosts],
     allowFailure: true,
@@ -166,11 +167,19 @@ export async function backupWiring(
 /** The backup server's host key as crvs pinned it; reached once first when crvs has never been there. */
 async function backupServerHostKeys(fx: Effects, sc: SpecContext, ends: BackupEnds): Promise<string[]> {
   const { address, port } = ends.target;
+  // Pinned by the spec: its keys, whatever was seen before.
+  const host = `${knownHostsName(address, port)} `;
+  const pinned = pinnedKnownHosts(sc.spec).filter((l) => l.startsWith(host));
+  if (pinned.length) return pinned;
   let lines = await hostKeyLines(fx, sc.knownHosts, address, port);
   if (!lines.length) {
     // sshProbe accepts a new host key into crvs's known_hosts (never a changed one), as provisioning does.
-    const jump = proxyJump(sc.spec, ends.target.environment);
-    await fx.exec.run(sshProbe(sc.identity, sc.knownHosts, AUTOMATION_USER, address, port, jump));
+    const via = proxyJump(sc.spec, ends.target.environment);
+    const pinnedHop = jumpPinned(sc.spec, sc.knownHosts);
+    const jump = via ? { via, ...(pinnedHop ? { pinned: pinnedHop } : {}) } : undefined;
+    await fx.exec.run(
+      sshProbe(sc.identity, { knownHosts: sc.knownHosts }, AUTOMATION_USER, address, port, jump),
+    );
     lines = await hostKeyLines(fx, sc.knownHosts, address, port);
   }
   return lines;

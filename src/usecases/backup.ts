@@ -51,6 +51,7 @@ import {
   REPOSITORY_KEY,
 } from '../backup/wiring.js';
 import { serversOf, specPaths } from '../config/environment.js';
+import { hostTrust } from '../config/host-keys.js';
 import { CrvsError, UsageError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
 import { openStore, setSecret } from '../secrets/manage.js';
@@ -456,6 +457,7 @@ export async function pruneBackups(
       `${!key ? BACKUP_PRUNE_SSH_KEY : PASSPHRASE} is not in the ${environment} secrets store`,
       { hint: `crvs secrets init ${environment}, then crvs provision ${environment} backup` },
     );
+  const { pinned } = hostTrust(sc.spec, sc.knownHosts, ends.target.address, ends.target.port);
   const dir = await mkdtemp(join(tmpdir(), 'crvs-prune-'));
   try {
     const keyFile = join(dir, 'id');
@@ -472,8 +474,10 @@ export async function pruneBackups(
       'BatchMode=yes',
       '-o',
       'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${sc.knownHosts}`,
+      // The key crvs saw first (known_hosts), or the spec's pinned ones alone.
+      ...(pinned
+        ? ['-o', `UserKnownHostsFile=${pinned}`, '-o', 'GlobalKnownHostsFile=/dev/null']
+        : ['-o', `UserKnownHostsFile=${sc.knownHosts}`]),
     ];
     const borg = async (argv: string[], what: string) => {
       const r = await fx.exec.run({

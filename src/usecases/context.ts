@@ -2,6 +2,7 @@
 // process environment as the CLI read it) and, for those that act on one environment, that environment resolved
 // from the spec: its manager as a remote host. The CLI builds these once per command (src/cli/environment.ts).
 import { AUTOMATION_USER, applicationEnvironment, managerServer, proxyJump } from '../config/environment.js';
+import { hostTrust, jumpPinned } from '../config/host-keys.js';
 import type { ServerSpec, Spec } from '../config/schema.js';
 import type { Actor } from '../deploy/audit.js';
 import type { Executor } from '../remote/executor.js';
@@ -25,7 +26,7 @@ export const pollPause = (fx: Effects, ms: number): Promise<void> =>
 export interface Connection {
   /** SSH private key crvs connects with; it also opens the secrets stores. */
   identity: string;
-  /** Pinned host keys. */
+  /** Host keys trusted on first use; the spec's pinned ones are written beside it (src/config/host-keys.ts). */
   knownHosts: string;
 }
 
@@ -43,13 +44,15 @@ export interface EnvironmentContext extends SpecContext {
 /** A server of an environment, reached as the automation user, through the jump host if any. */
 export function serverHost(spec: Spec, environment: string, server: ServerSpec, c: Connection): RemoteHost {
   const jump = proxyJump(spec, environment);
+  const pinnedHop = jump ? jumpPinned(spec, c.knownHosts) : undefined;
   return remoteHost(environment, {
     identity: c.identity,
-    knownHosts: c.knownHosts,
+    ...hostTrust(spec, c.knownHosts, server.address, server.sshPort),
     user: AUTOMATION_USER,
     address: server.address,
     port: server.sshPort,
     ...(jump ? { jump } : {}),
+    ...(pinnedHop ? { jumpPinned: pinnedHop } : {}),
   });
 }
 

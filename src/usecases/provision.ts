@@ -14,6 +14,7 @@ import {
   serversOf,
   specPaths,
 } from '../config/environment.js';
+import { hostTrust, jumpPinned } from '../config/host-keys.js';
 import { presentAdmins } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { CrvsError, UsageError } from '../errors.js';
@@ -35,6 +36,7 @@ import {
 import { playbookCommand, sshProbe } from '../provision/playbook.js';
 import { vaultEncrypt } from '../provision/vault.js';
 import type { Executor } from '../remote/executor.js';
+import { refuseHostKey } from '../remote/host-keys.js';
 import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
@@ -243,18 +245,22 @@ async function prepare(
   let jumpUser = JUMP_USER;
   const jumpServer = spec.environments.jump?.servers[0];
   if (proxyJump(spec, environment, JUMP_USER) && jumpServer) {
+    const jumpTrust = hostTrust(spec, sc.knownHosts, jumpServer.address, jumpServer.sshPort);
     const ok = await fx.exec.run(
-      sshProbe(sc.identity, sc.knownHosts, AUTOMATION_USER, jumpServer.address, jumpServer.sshPort),
+      sshProbe(sc.identity, jumpTrust, AUTOMATION_USER, jumpServer.address, jumpServer.sshPort),
     );
+    refuseHostKey(jumpServer.name, jumpTrust, ok.stderr);
     jumpUser = ok.code === 0 ? JUMP_USER : jumpServer.adminUser;
   }
-  const jump = proxyJump(spec, environment, jumpUser);
+  const via = proxyJump(spec, environment, jumpUser);
+  const pinnedHop = jumpPinned(spec, sc.knownHosts);
+  const jump = via ? { via, ...(pinnedHop ? { pinned: pinnedHop } : {}) } : undefined;
   const connectAs: Record<string, string> = {};
   await Promise.all(
     servers.map(async (s) => {
-      const r = await fx.exec.run(
-        sshProbe(sc.identity, sc.knownHosts, AUTOMATION_USER, s.address, s.sshPort, jump),
-      );
+      const trust = hostTrust(spec, sc.knownHosts, s.address, s.sshPort);
+      const r = await fx.exec.run(sshProbe(sc.identity, trust, AUTOMATION_USER, s.address, s.sshPort, jump));
+      refuseHostKey(s.name, trust, r.stderr);
       connectAs[s.name] = r.code === 0 ? AUTOMATION_USER : s.adminUser;
     }),
   );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseHostKey } from '../host-key.js';
 import { cron, hostname } from './common.js';
 import { doc } from './doc.js';
 
@@ -33,6 +34,19 @@ export const serverSchema = z.strictObject({
     z.string().default('root'),
     'Account used for the very first provisioning run (before the automation user exists).',
     'ubuntu',
+  ),
+  hostKeys: doc(
+    z
+      .array(
+        z.string().superRefine((line, ctx) => {
+          const k = parseHostKey(line);
+          if (typeof k === 'string') ctx.addIssue({ code: 'custom', message: k });
+        }),
+      )
+      .min(1)
+      .optional(),
+    "The server's SSH host public keys (`/etc/ssh/ssh_host_*_key.pub`, or `crvs hostkeys` from a first contact you confirm). When given, crvs and CI reach the server only if it proves one of them, and refuse before authenticating otherwise; without them the first key seen is trusted (known_hosts).",
+    ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb1qYhL0n1xXk3Qe2zP9mUQwqk7fM5yq3P0h2sQq3a1'],
   ),
 });
 

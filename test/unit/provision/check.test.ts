@@ -198,9 +198,22 @@ describe('the commands of a provisioning run, exactly', () => {
   });
 
   it('the probe that tells which account a server accepts', () => {
-    expect(sshProbe('/k/id', '/k/kh', 'crvs', '10.0.0.5', 22).argv.join(' ')).toBe(
+    expect(sshProbe('/k/id', { knownHosts: '/k/kh' }, 'crvs', '10.0.0.5', 22).argv.join(' ')).toBe(
       'ssh -i /k/id -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10 -o UserKnownHostsFile=/k/kh ' +
         '-o StrictHostKeyChecking=accept-new -p 22 crvs@10.0.0.5 true',
+    );
+  });
+
+  it('the probe of a server whose host keys the spec pins: those keys alone, strictly; the jump hop too', () => {
+    const probe = sshProbe('/k/id', { knownHosts: '/k/kh', pinned: '/k/kh.pinned' }, 'crvs', '10.0.0.5', 22, {
+      via: 'crvs-jump@10.0.0.2:22',
+      pinned: '/k/kh.pinned',
+    });
+    expect(probe.argv.join(' ')).toBe(
+      'ssh -i /k/id -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10 -o UserKnownHostsFile=/k/kh.pinned ' +
+        '-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes ' +
+        "-o ProxyCommand=ssh -i /k/id -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10 -o UserKnownHostsFile=/k/kh.pinned -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -p 22 -W '[%h]:%p' crvs-jump@10.0.0.2 " +
+        '-p 22 crvs@10.0.0.5 true',
     );
   });
 });

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo } from './helpers/lab.js';
+import { keygen } from './helpers/spec-file.js';
+
+// Host keys pinned in the spec, on the lab's qa-1 (provisioned by provision.test): `crvs hostkeys` reads the
+// key the server holds, --write pins it, a command then reaches the server; with another key pinned, crvs is
+// refused during the key exchange, and qa-1's sshd logs a connection closed before any authentication.
+const dir = mkdtempSync(join(tmpdir(), 'crvs-hostkeys-test-'));
+let lab: LabInfo;
+const env = () => ({ CRVS_IDENTITY: join(lab.dir, 'id_ed25519') });
+const onQa = (...argv: string[]) =>
+  spawnSync('docker', ['exec', 'crvs-lab-qa-1', ...argv], { encoding: 'utf8' }).stdout.trim();
+const specs = { pinned: join(dir, 'pinned', 'crvs.yaml'), wrong: join(dir, 'wrong', 'crvs.yaml') };
+
+beforeAll(() => {
+  lab = ensureDefaultLab();
+  ensureProvisioned(lab, ['qa'], env());
+  for (const f of Object.values(specs)) {
+    spawnSync('mkdir', ['-p', join(f, '..')]);
+    copyFileSync(lab.spec, f);
+  }
+}, 25 * 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('host keys pinned in the spec', () => {
+  it('crvs hostkeys shows the key qa-1 holds, unpinned; --write --yes pins exactly that key; then crvs reaches it', () => {
+    const [type, key] = onQa('cat', '/etc/ssh/ssh_host_ed25519_key.pub').split(' ');
+    const fp = onQa('ssh-keygen', '-lf', '/etc/ssh/ssh_host_ed25519_key.pub').split(' ')[1];
+    const shown = crvsBin(['hostkeys', 'qa', '--json', '--spec', specs.pinned], { env: env() });
+    expect(shown.status).toBe(0);
+    const rows = JSON.parse(shown.stdout) as {
+      server: string;
+      key: string;
+      fingerprint: string;
+      status: string;
+    }[];
+    expect(rows.find((r) => r.key.startsWith('ssh-ed25519 '))).toEqual(
+      expect.objectContaining({ server: 'qa-1', key: `${type} ${key}`, fingerprint: fp, status: 'unpinned' }),
+    );
+
+    const written = crvsBin(['hostkeys', 'qa', '--write', '--yes', '--spec', specs.pinned], { env: env() });
+    expect(written.status).toBe(0);
+    expect(written.stderr).toContain(`pinned the host keys of qa-1 in ${specs.pinned}`);
+    expect(readFileSync(specs.pinned, 'utf8')).toContain(`${type} ${key}`);
+    expect(crvsBin(['hostkeys', 'qa', '--json', '--spec', specs.pinned], { env: env() }).stdout).toContain(
+      '"status": "pinned"',
+    );
+
+    const log = crvsBin(['deploy', 'log', 'qa', '--spec', specs.pinned], { env: env() });
+    expect(log.status).toBe(0);
+    expect(readFileSync(join(dir, 'pinned', 'known_hosts.pinned'), 'utf8')).toContain(
+      `10.77.0.11 ${type} ${key}\n`,
+    );
+  }, 120_000);
+
+  it('another key pinned: crvs is refused during the key exchange, before authenticating (E_HOST_KEY)', () => {
+    const fake = keygen(dir, 'impostor').split(' ').slice(0, 2).join(' ');
+    writeFileSync(
+      specs.wrong,
+      readFileSync(specs.pinned, 'utf8').replace(/hostKeys: \[[^\]]*\]/, `hostKeys: [ ${fake} ]`),
+    );
+    expect(readFileSync(specs.wrong, 'utf8')).toContain(fake);
+    const cursor =
+      /cursor: (\S+)/.exec(onQa('journalctl', '-u', 'ssh', '-n', '0', '--show-cursor'))?.[1] ?? '';
+    expect(cursor).not.toBe('');
+
+    const log = crvsBin(['deploy', 'log', 'qa', '--spec', specs.wrong], { env: env() });
+    expect(log.status).toBe(1);
+    expect(log.stderr).toContain('error [E_HOST_KEY]: read the audit log of qa:');
+    expect(log.stderr).toContain('Host key verification failed.');
+    expect(log.stdout).toBe('');
+    const sshd = onQa('journalctl', '-u', 'ssh', `--after-cursor=${cursor}`, '--no-pager', '-o', 'cat');
+    expect(sshd).toMatch(/Connection closed by \S+ port \d+ \[preauth\]/);
+    expect(sshd).not.toMatch(/Accepted|Postponed|publickey|authenticating user|Invalid user|session opened/);
+
+    const scan = crvsBin(['hostkeys', 'qa', '--spec', specs.wrong], { env: env() });
+    expect(scan.status).toBe(1);
+    expect(scan.stdout).toMatch(/qa-1 +10\.77\.0\.11 +ssh-ed25519 +SHA256:\S+ +differs/);
+    expect(scan.stderr).toContain('error [E_HOST_KEY]: qa-1 presents SHA256:');
+    expect(existsSync(join(dir, 'wrong', 'known_hosts.pinned'))).toBe(true);
+  }, 120_000);
+});
