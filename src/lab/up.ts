@@ -165,6 +165,25 @@ export function labSpecText(
   return doc.toString({ lineWidth: 0 });
 }
 
+/**
+ * The lab spec with each server's host keys pinned (servers[].hostKeys), as an operator would after `crvs
+ * hostkeys`: the lab's servers made their keys on first boot and the lab read them from inside, which is the
+ * out-of-band check a real operator does on a console. Pure.
+ */
+export function withLabHostKeys(specText: string, keys: Record<string, string[]>): string {
+  const doc = parseDocument(specText);
+  const envs = doc.get('environments', true) as { items?: { key: unknown; value: unknown }[] } | undefined;
+  for (const pair of envs?.items ?? []) {
+    const env = String((pair.key as { value?: unknown })?.value ?? pair.key);
+    const servers = doc.getIn(['environments', env, 'servers'], true) as { items?: unknown[] } | undefined;
+    (servers?.items ?? []).forEach((_, i) => {
+      const name = String(doc.getIn(['environments', env, 'servers', i, 'name']));
+      if (keys[name]?.length) doc.setIn(['environments', env, 'servers', i, 'hostKeys'], keys[name]);
+    });
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
 async function forgetHostKey(run: LabRun, paths: LabPaths, server: LabServer): Promise<void> {
   if (!existsSync(paths.knownHosts)) return;
   for (const host of [server.address, server.name])
@@ -253,6 +272,17 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
       } else await waitForPort(server.address, 22, server.name);
     }),
   );
+
+  // Each server's ed25519 host key, read from inside (made on its first boot), pinned in the lab spec.
+  const hostKeys: Record<string, string[]> = {};
+  for (const server of t.servers) {
+    const r = await run.exec.run({
+      argv: ['docker', 'exec', server.container, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub'],
+      description: `read ${server.name}'s host key`,
+    });
+    hostKeys[server.name] = [r.stdout.trim().split(/\s+/).slice(0, 2).join(' ')];
+  }
+  await writeFile(paths.spec, withLabHostKeys(await readFile(paths.spec, 'utf8'), hostKeys));
 
   const state: LabState = {
     version: 1,

@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo } from './helpers/lab.js';
 import { keygen } from './helpers/spec-file.js';
 
-// Host keys pinned in the spec, on the lab's qa-1 (provisioned by provision.test): `crvs hostkeys` reads the
-// key the server holds, --write pins it, a command then reaches the server; with another key pinned, crvs is
-// refused during the key exchange, and qa-1's sshd logs a connection closed before any authentication.
+// Host keys pinned in the spec, on the lab's qa-1 (provisioned by provision.test, with the keys `crvs lab up`
+// pinned in the lab spec): from a copy without pins, `crvs hostkeys` reads the key the server holds, --write pins
+// it, a command then reaches the server; with another key pinned, crvs is refused during the key exchange, and
+// qa-1's sshd logs a connection closed before any authentication.
 const dir = mkdtempSync(join(tmpdir(), 'crvs-hostkeys-test-'));
 let lab: LabInfo;
 const env = () => ({ CRVS_IDENTITY: join(lab.dir, 'id_ed25519') });
@@ -21,7 +22,8 @@ beforeAll(() => {
   ensureProvisioned(lab, ['qa'], env());
   for (const f of Object.values(specs)) {
     spawnSync('mkdir', ['-p', join(f, '..')]);
-    copyFileSync(lab.spec, f);
+    // The lab's spec as an operator starts: no server pinned yet.
+    writeFileSync(f, readFileSync(lab.spec, 'utf8').replace(/,? hostKeys: \[[^\]]*\]/g, ''));
   }
 }, 25 * 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,6 +32,9 @@ describe('host keys pinned in the spec', () => {
   it('crvs hostkeys shows the key qa-1 holds, unpinned; --write --yes pins exactly that key; then crvs reaches it', () => {
     const [type, key] = onQa('cat', '/etc/ssh/ssh_host_ed25519_key.pub').split(' ');
     const fp = onQa('ssh-keygen', '-lf', '/etc/ssh/ssh_host_ed25519_key.pub').split(' ')[1];
+    // crvs lab up pinned it in the lab's own spec, read from inside the server.
+    expect(readFileSync(lab.spec, 'utf8')).toContain(`${type} ${key}`);
+    expect(readFileSync(specs.pinned, 'utf8')).not.toContain('hostKeys');
     const shown = crvsBin(['hostkeys', 'qa', '--json', '--spec', specs.pinned], { env: env() });
     expect(shown.status).toBe(0);
     const rows = JSON.parse(shown.stdout) as {

@@ -10,7 +10,7 @@ import { buildImage, labRecipes, securityArchive } from '../../../src/lab/images
 import { clearCommands, parseRate, shapeCommands } from '../../../src/lab/shape.js';
 import { renderSshConfig } from '../../../src/lab/ssh-config.js';
 import { labTopology } from '../../../src/lab/topology.js';
-import { labSpecText } from '../../../src/lab/up.js';
+import { labSpecText, withLabHostKeys } from '../../../src/lab/up.js';
 import { folderDigest, packagePath } from '../../../src/paths.js';
 
 const templatePath = packagePath('examples', 'lab', 'crvs.yaml');
@@ -211,5 +211,28 @@ describe('the spec the lab writes for itself', () => {
     const r = validateSpecText(text, 'lab.yaml');
     expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(r.ok && r.spec.admins[0]?.sshKeys).toEqual([key]);
+  });
+
+  it("pins each server's host key read from inside it, by server name, in every environment", () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz7cnW5TpU1zoO2rG3XJf1o1XhtfLhW3GgS6dMzwYCM';
+    const other = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINB7nR/1lwxk/nT91McJJ80gfBmLhasxKvXXN8gXjrnV';
+    const text = withLabHostKeys(labSpecText(template, key, 'examples/lab/crvs.yaml'), {
+      'prod-2': [key],
+      'backup-1': [other],
+    });
+    const r = validateSpecText(text, 'lab.yaml');
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const pins = Object.values(r.spec.environments).flatMap((e) =>
+      (e?.servers ?? []).map((s) => [s.name, s.hostKeys ?? []]),
+    );
+    expect(pins).toEqual([
+      ['prod-1', []],
+      ['prod-2', [key]],
+      ['staging-1', []],
+      ['qa-1', []],
+      ['backup-1', [other]],
+      ['jump-1', []],
+    ]);
+    expect(text).toContain('ingressMode: dnsrr # the lab kernel has no IPVS');
   });
 });
