@@ -3,6 +3,7 @@
 // that file alone: a key it does not list ends the connection during the key exchange, before crvs authenticates
 // or sends anything (src/remote/ssh.ts). Servers without hostKeys keep trust on first use (known_hosts,
 // accept-new). Pure.
+import { proxyJump } from './environment.js';
 import { parseHostKey } from './host-key.js';
 import type { Spec } from './schema.js';
 
@@ -52,4 +53,16 @@ export const hostTrust = (
 export function jumpPinned(spec: Spec, knownHosts: string): string | undefined {
   const jump = spec.environments.jump?.servers[0];
   return jump ? hostTrust(spec, knownHosts, jump.address, jump.sshPort).pinned : undefined;
+}
+
+/** The jump hop of an environment's connections (`user@host:port`) with its pinned keys, when the spec bastions. */
+export function jumpHop(
+  spec: Spec,
+  environment: string,
+  knownHosts: string,
+  jumpUser?: string,
+): { via: string; pinned?: string } | undefined {
+  const via = proxyJump(spec, environment, jumpUser);
+  const pinned = jumpPinned(spec, knownHosts);
+  return via ? { via, ...(pinned ? { pinned } : {}) } : undefined;
 }

@@ -19,8 +19,8 @@ import {
   sourceVars,
   targetVars,
 } from '../backup/wiring.js';
-import { AUTOMATION_USER, proxyJump, specPaths } from '../config/environment.js';
-import { jumpPinned, knownHostsName, pinnedKnownHosts } from '../config/host-keys.js';
+import { AUTOMATION_USER, specPaths } from '../config/environment.js';
+import { jumpHop, knownHostsName, pinnedKnownHosts } from '../config/host-keys.js';
 import { sshProbe } from '../provision/playbook.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
@@ -174,9 +174,7 @@ async function backupServerHostKeys(fx: Effects, sc: SpecContext, ends: BackupEn
   let lines = await hostKeyLines(fx, sc.knownHosts, address, port);
   if (!lines.length) {
     // sshProbe accepts a new host key into crvs's known_hosts (never a changed one), as provisioning does.
-    const via = proxyJump(sc.spec, ends.target.environment);
-    const pinnedHop = jumpPinned(sc.spec, sc.knownHosts);
-    const jump = via ? { via, ...(pinnedHop ? { pinned: pinnedHop } : {}) } : undefined;
+    const jump = jumpHop(sc.spec, ends.target.environment, sc.knownHosts);
     await fx.exec.run(
       sshProbe(sc.identity, { knownHosts: sc.knownHosts }, AUTOMATION_USER, address, port, jump),
     );

@@ -14,7 +14,7 @@ import {
   serversOf,
   specPaths,
 } from '../config/environment.js';
-import { hostTrust, jumpPinned } from '../config/host-keys.js';
+import { hostTrust, jumpHop } from '../config/host-keys.js';
 import { presentAdmins } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { CrvsError, UsageError } from '../errors.js';
@@ -252,9 +252,7 @@ async function prepare(
     refuseHostKey(jumpServer.name, jumpTrust, ok.stderr);
     jumpUser = ok.code === 0 ? JUMP_USER : jumpServer.adminUser;
   }
-  const via = proxyJump(spec, environment, jumpUser);
-  const pinnedHop = jumpPinned(spec, sc.knownHosts);
-  const jump = via ? { via, ...(pinnedHop ? { pinned: pinnedHop } : {}) } : undefined;
+  const jump = jumpHop(spec, environment, sc.knownHosts, jumpUser);
   const connectAs: Record<string, string> = {};
   await Promise.all(
     servers.map(async (s) => {
