@@ -1,7 +1,7 @@
 // The closing lines CI reads, from vitest's JSON reports: the time of each integration file, the suite's
-// total, and "tests: N passed, N failed". Fails when a test failed. A suite over its budget (SUITE_BUDGET_MINUTES,
-// 60 by default: CI stops at 90) is reported on every run and fails it only with SUITE_BUDGET_ENFORCE=1: the suite
-// measured 55 to 66 minutes on CI machines, and failing there would block the changes that make it faster too.
+// total, and "tests: N passed, N failed". Fails when a test failed, and when the suite took longer than its budget
+// (SUITE_BUDGET_MINUTES, 60 by default: CI stops at 90), so that a slow change is caught before CI's limit is.
+// SUITE_BUDGET_ENFORCE=0 reports an overrun without failing (for a run on a machine known to be slower).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
@@ -31,7 +31,7 @@ for (const file of process.argv.slice(2)) {
   console.log('integration files, slowest first:');
   for (const r of rows) console.log(`  ${r.name.padEnd(32)} ${minutes(r.ms).padStart(10)}`);
 }
-const enforce = process.env.SUITE_BUDGET_ENFORCE === '1';
+const enforce = process.env.SUITE_BUDGET_ENFORCE !== '0';
 let overBudget = false;
 if (started > 0) {
   const total = Date.now() - started * 1000;
