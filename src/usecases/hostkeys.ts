@@ -21,7 +21,7 @@ export interface ScannedKey {
   detail?: string;
 }
 
-/** Every key each server of these environments (all of the spec's when none is named) proves on a first contact. */
+/** Every key each server of these environments (all of the spec's when none is named) presents on a first contact. */
 export async function scanHostKeys(fx: Effects, sc: SpecContext, names: string[]): Promise<ScannedKey[]> {
   const envs = names.length ? names : ENVIRONMENTS.filter((e) => sc.spec.environments[e]);
   for (const e of envs)
