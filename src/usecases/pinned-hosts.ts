@@ -1,7 +1,7 @@
 // The spec's pinned host keys written where OpenSSH reads them (src/config/host-keys.ts says which servers, src/remote/ssh.ts
 // how they are reached): rewritten from the spec by every command that loads it, so the file never says more or
 // less than the spec. The one effect of host-key pinning.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { pinnedKnownHosts, pinnedKnownHostsFile } from '../config/host-keys.js';
 import type { Spec } from '../config/schema.js';
 
@@ -10,8 +10,9 @@ export const PINNED_HEADER =
 
 export async function writePinnedKnownHosts(spec: Spec, knownHosts: string): Promise<void> {
   const lines = pinnedKnownHosts(spec);
-  if (!lines.length) return;
   const file = pinnedKnownHostsFile(knownHosts);
+  // A spec that pins nothing any more leaves no file behind that would say otherwise.
+  if (!lines.length) return rm(file, { force: true });
   const text = `${PINNED_HEADER}${lines.join('\n')}\n`;
   if ((await readFile(file, 'utf8').catch(() => '')) === text) return;
   await writeFile(`${file}.tmp`, text, { mode: 0o644 });
