@@ -57,7 +57,7 @@ const server = (name) => {
 const PROD = server('prod-2');
 const STAGING = server('staging-1');
 const BACKUP = server('backup-1');
-const DOCUMENTS = '/var/lib/docker/volumes/crvs_documents/_data';
+const DOCUMENTS = '/data/documents';
 const DB = 'docker ps -q --filter label=com.docker.swarm.service.name=crvs_db';
 const RULE = `OUTPUT -d ${BACKUP.address} -p tcp --dport 22 -m comment --comment crvs-bench-backup`;
 

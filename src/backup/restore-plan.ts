@@ -4,6 +4,7 @@
 // the file trees extracted beside the live ones), and only on an `ok` verdict stop the app, swap the scratch
 // stores and the trees in, start the app and, where the preset's app can say, compare its counts with the
 // manifest. The runner does the same for every preset; the presets differ only in these commands. Pure.
+import { DATA_ROOT, dataPath } from '../config/data-layout.js';
 import { STACK } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { borgCheck, borgExtractToStdout, borgList, SIDE_BY_SIDE_LOCK_WAIT_SECONDS } from './borg.js';
@@ -11,15 +12,7 @@ import { DRILL_LOG } from './drill-report.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { archiveGlob } from './naming.js';
 import { ARCHIVE_TOKEN, containerLookup, RUN_DIR } from './plan.js';
-import {
-  container,
-  ES_RESTORE_DIR,
-  ES_SNAPSHOTS,
-  esCurl,
-  exec,
-  MONGO_DATABASES,
-  volumePath,
-} from './sources.js';
+import { container, ES_RESTORE_DIR, ES_SNAPSHOTS, esCurl, exec, MONGO_DATABASES } from './sources.js';
 
 export const SCRATCH_DB = 'crvs_restore_check';
 /** The services that read the restored data: stopped while it is swapped in. */
@@ -193,6 +186,11 @@ export interface RestorePlan {
   /** Manifest record key -> key of the app's /stats answer. */
   appCounts: Record<string, string>;
   reportFile: string;
+  /**
+   * The encrypted data volume the trees are restored into, where the environment has one: the drill refuses to
+   * start while it is not mounted, so that no restored file lands on the unencrypted disk beneath it.
+   */
+  dataVolume?: string;
 }
 
 export interface RestoreOptions {
@@ -206,6 +204,8 @@ export interface RestoreOptions {
    * plan neither stops nor starts the app nor asks it for its counts: crvs does that on the manager around it.
    */
   recovery?: boolean;
+  /** The environment keeps its stores on the encrypted data volume (config/rules.ts dataEncrypted). */
+  encrypted?: boolean;
 }
 
 /** A command in a store's container that reads the archive's stream on its stdin. */
@@ -230,12 +230,12 @@ const treeExtract = (repo: string, path: string) => [
   `${repo}::${ARCHIVE_TOKEN}`,
   inArchive(path),
 ];
-const tree = (repo: string, store: string, volume: string, attachments: boolean): TreeRestore => ({
+const tree = (repo: string, store: string, dir: string, attachments: boolean): TreeRestore => ({
   store,
   attachments,
-  extract: treeExtract(repo, volumePath(volume)),
-  into: `${volumePath(volume)}.restore`,
-  live: volumePath(volume),
+  extract: treeExtract(repo, dataPath(dir)),
+  into: `${dataPath(dir)}.restore`,
+  live: dataPath(dir),
 });
 
 /** Postgres by renames: scratch database loaded and counted, live one kept aside as `<db>_before_restore`. */
@@ -497,7 +497,7 @@ function openCrvsRestore(repo: string, recovery: boolean) {
       elasticsearchStream(repo),
       influxStream(repo),
     ],
-    trees: [tree(repo, 'minio', 'minio-data', true), tree(repo, 'metabase', 'metabase-data', false)],
+    trees: [tree(repo, 'minio', 'minio', true), tree(repo, 'metabase', 'metabase', false)],
     swap: {
       services: [],
       discover: recovery ? [] : STACK_SERVICES,
@@ -533,6 +533,7 @@ export function restorePlan(o: RestoreOptions): RestorePlan {
     ),
     ...(o.preset === 'demo' ? demoRestore(repo, recovery) : openCrvsRestore(repo, recovery)),
     reportFile: DRILL_LOG,
+    ...(o.encrypted ? { dataVolume: DATA_ROOT } : {}),
   };
 }
 

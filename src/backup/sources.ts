@@ -6,6 +6,7 @@
 // `{container:<service>}` token is replaced by the running container's id on the data node. Passwords stay in
 // the container's Swarm secret files and reach the tools through their config-file or stdin options, never
 // through an argument.
+import { dataPath } from '../config/data-layout.js';
 import { STACK } from '../config/environment.js';
 
 /** A dump that streams out of a command into a FIFO, uncompressed. */
@@ -59,7 +60,6 @@ export const exec = (service: string, user: string | undefined, argv: string[]) 
   container(service),
   ...argv,
 ];
-export const volumePath = (volume: string) => `/var/lib/docker/volumes/${STACK}_${volume}/_data`;
 
 /** The demo: Postgres as a plain dump (rows counted from its COPY blocks) plus the documents volume. */
 export function demoSources(): SourceSet {
@@ -83,7 +83,7 @@ export function demoSources(): SourceSet {
       {
         kind: 'tree',
         name: 'documents',
-        path: volumePath('documents'),
+        path: dataPath('documents'),
         attachments: true,
         exclude: ['*.tmp'],
         optional: false,
@@ -107,7 +107,7 @@ export const MONGO_DATABASES = [
   'openhim-dev',
 ];
 
-export const ES_SNAPSHOTS = '/data/backups/elasticsearch';
+export const ES_SNAPSHOTS = dataPath('backups/elasticsearch');
 /** Where a restore unpacks a snapshot: inside path.repo (ES registers no repository elsewhere), left out of backups. */
 export const ES_RESTORE_DIR = 'crvs-restore';
 const INFLUX_TMP = '/tmp/crvs-influxdb-backup';
@@ -217,7 +217,7 @@ export function openCrvsSources(): SourceSet {
       {
         kind: 'tree',
         name: 'minio',
-        path: volumePath('minio-data'),
+        path: dataPath('minio'),
         attachments: true,
         exclude: [],
         optional: false,
@@ -225,7 +225,7 @@ export function openCrvsSources(): SourceSet {
       {
         kind: 'tree',
         name: 'metabase',
-        path: volumePath('metabase-data'),
+        path: dataPath('metabase'),
         attachments: false,
         exclude: [],
         optional: true,

@@ -1,5 +1,6 @@
 // The demo preset rendered for one environment: a compose document for `docker stack deploy`. Pure.
 import { stringify } from 'yaml';
+import { dataPath } from '../config/data-layout.js';
 import { applicationEnvironment } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { type DemoImage, demoImages, imageRef } from './demo-images.js';
@@ -25,6 +26,12 @@ export function appSpread(
     rollback_config: { ...rolling.rollback_config, order },
   };
 }
+
+/**
+ * A store's directory on the data node (src/config/data-layout.ts), on the encrypted volume where the environment
+ * has one. Docker refuses a bind mount whose source is missing, so a store never starts on a locked volume.
+ */
+const bind = (dir: string, target: string) => ({ type: 'bind', source: dataPath(dir), target });
 
 export function renderDemoStack(
   spec: Spec,
@@ -57,7 +64,7 @@ export function renderDemoStack(
       db: {
         image: ref('db'),
         secrets: ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD'],
-        volumes: ['db-data:/var/lib/postgresql/data'],
+        volumes: [bind('postgres', '/var/lib/postgresql/data')],
         stop_grace_period: '30s',
         deploy: {
           ...endpoint,
@@ -71,7 +78,7 @@ export function renderDemoStack(
       documents: {
         image: ref('app'),
         environment: { MODE: 'documents' },
-        volumes: ['documents:/data/documents'],
+        volumes: [bind('documents', '/data/documents')],
         stop_grace_period: '20s',
         deploy: {
           ...endpoint,
@@ -110,7 +117,6 @@ export function renderDemoStack(
       },
     },
     networks: { default: { driver: 'overlay', attachable: true } },
-    volumes: { 'db-data': {}, documents: {} },
     secrets: Object.fromEntries(
       DEMO_SECRETS.filter((s) => s !== 'SUPER_USER_PASSWORD').map((s) => [s, { external: true }]),
     ),

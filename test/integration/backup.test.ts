@@ -20,7 +20,7 @@ const root = (server: string, script: string) =>
   spawnSync('docker', ['exec', container(server), 'sh', '-c', script], { encoding: 'utf8' });
 const stats = async (host: string) => (await call(host, 'GET', '/stats')).json as Record<string, number>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const DOCUMENTS = '/var/lib/docker/volumes/crvs_documents/_data';
+const DOCUMENTS = '/data/documents';
 /** The alerts the lab's receiver got from a server since a moment (crvs lab alerts). */
 interface Alert {
   received: string;

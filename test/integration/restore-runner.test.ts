@@ -61,11 +61,11 @@ const FILES: Record<string, string> = { 'a.pdf': 'scan a', 'sub/b.pdf': 'scan b,
 /** A backup as crvs-backup lays it out: the dump and the manifest in the run directory, the documents volume. */
 function archive(name: string, withAttachments = true, manifestNames = name): void {
   const run = join(root, 'run', 'crvs-backup');
-  const docs = join(root, 'var/lib/docker/volumes/crvs_documents/_data');
+  const docs = join(root, 'data/documents');
   const files = withAttachments ? FILES : {};
   rmSync(docs, { recursive: true, force: true });
   if (withAttachments) mkdirSync(join(docs, 'sub'), { recursive: true });
-  else mkdirSync(join(root, 'var'), { recursive: true });
+  else mkdirSync(join(root, 'data'), { recursive: true });
   mkdirSync(run, { recursive: true });
   for (const [f, text] of Object.entries(files)) writeFileSync(join(docs, f), text);
   const dump = Buffer.from(dumpText);
@@ -95,10 +95,10 @@ function archive(name: string, withAttachments = true, manifestNames = name): vo
     complete: true,
   };
   writeFileSync(join(run, 'crvs-manifest.json'), renderManifest(m));
-  borg(['create', '--compression', 'lz4', `${repo}::${name}`, 'run', 'var'], root);
+  borg(['create', '--compression', 'lz4', `${repo}::${name}`, 'run', 'data'], root);
 }
 
-function drill(staleAfterMinutes = 1560) {
+function drill(staleAfterMinutes = 1560, dataVolume?: string) {
   const plan = restorePlan({
     environment: 'staging',
     source: 'production',
@@ -106,6 +106,7 @@ function drill(staleAfterMinutes = 1560) {
     staleAfterMinutes,
     preset: 'demo',
   });
+  if (dataVolume) plan.dataVolume = dataVolume;
   const [dump] = plan.streams;
   const [documents] = plan.trees;
   if (!dump || !documents) throw new Error('the demo plan has a dump and a documents tree');
@@ -197,6 +198,25 @@ describe("the restore drill's gates, against a real borg repository", () => {
     const d = drill();
     expect(d.report).toMatchObject({ result: 'ok', archive: name, detail: `${name} verified (verify only)` });
     expect(d.status).toBe(0);
+    expect(d.liveFiles).toEqual(['staging-only.pdf']);
+  }, 120_000);
+
+  it('an encrypted data volume that is not mounted (locked after a reboot) stops the drill before anything is extracted', () => {
+    const name = stamp(new Date(Date.now() + 1200));
+    archive(name);
+    // A directory, as the mount point is while the volume is locked: the unencrypted disk beneath it.
+    const mountPoint = join(dir, 'data-locked');
+    mkdirSync(mountPoint, { recursive: true });
+    const d = drill(1560, mountPoint);
+    expect(d.status).toBe(1);
+    expect(d.report).toMatchObject({
+      result: 'error',
+      detail: `the encrypted data volume ${mountPoint} is locked: nothing is restored onto the unencrypted disk beneath it (crvs volume unlock staging)`,
+    });
+    expect(d.alert.split('\n')[0]).toBe('restore-error');
+    expect(existsSync(loaded)).toBe(false);
+    expect(existsSync(into)).toBe(false);
+    expect(readdirSync(mountPoint)).toEqual([]);
     expect(d.liveFiles).toEqual(['staging-only.pdf']);
   }, 120_000);
 
@@ -299,8 +319,8 @@ describe('the OpenCRVS drill, every store through the runner', () => {
         sha256: createHash('sha256').update(recorded).digest('hex'),
       });
     }
-    const minio = join(ocRoot, 'var/lib/docker/volumes/crvs_minio-data/_data');
-    const metabase = join(ocRoot, 'var/lib/docker/volumes/crvs_metabase-data/_data');
+    const minio = join(ocRoot, 'data/minio');
+    const metabase = join(ocRoot, 'data/metabase');
     mkdirSync(join(minio, 'ocrvs'), { recursive: true });
     mkdirSync(metabase, { recursive: true });
     writeFileSync(join(minio, 'ocrvs', 'birth-1.png'), 'a scan');
@@ -329,7 +349,7 @@ describe('the OpenCRVS drill, every store through the runner', () => {
       complete: true,
     };
     writeFileSync(join(run, 'crvs-manifest.json'), renderManifest(m));
-    borg(['create', '--compression', 'lz4', `${ocRepo}::${name}`, 'run', 'var'], ocRoot);
+    borg(['create', '--compression', 'lz4', `${ocRepo}::${name}`, 'run', 'data'], ocRoot);
     return streams;
   }
 

@@ -55,12 +55,9 @@ describe('the restore drill of staging', () => {
     const t = plan.trees[0] as TreeRestore;
     expect([t.store, t.attachments]).toEqual(['documents', true]);
     expect(shellLine(t.extract)).toBe(
-      `borg extract --lock-wait 30 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_documents/_data`,
+      `borg extract --lock-wait 30 --strip-components 2 '${R}::{archive}' data/documents`,
     );
-    expect([t.into, t.live]).toEqual([
-      '/var/lib/docker/volumes/crvs_documents/_data.restore',
-      '/var/lib/docker/volumes/crvs_documents/_data',
-    ]);
+    expect([t.into, t.live]).toEqual(['/data/documents.restore', '/data/documents']);
   });
 
   it('swaps only with the app stopped, keeping the previous database', () => {
@@ -189,8 +186,8 @@ describe('the restore drill of an OpenCRVS staging (every store the backup holds
       "swap: docker exec '{container:crvs_influxdb}' influxd restore -portable -host 127.0.0.1:8088 -db ocrvs /tmp/crvs-influxdb-restore",
       "cleanup?: docker exec '{container:crvs_influxdb}' rm -rf /tmp/crvs-influxdb-restore",
       "load: docker exec --interactive '{container:crvs_influxdb}' tar --extract --file=- --directory /tmp/crvs-influxdb-restore",
-      `tree minio true: borg extract --lock-wait 30 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_minio-data/_data /var/lib/docker/volumes/crvs_minio-data/_data.restore /var/lib/docker/volumes/crvs_minio-data/_data`,
-      `tree metabase false: borg extract --lock-wait 30 --strip-components 6 '${R}::{archive}' var/lib/docker/volumes/crvs_metabase-data/_data /var/lib/docker/volumes/crvs_metabase-data/_data.restore /var/lib/docker/volumes/crvs_metabase-data/_data`,
+      `tree minio true: borg extract --lock-wait 30 --strip-components 2 '${R}::{archive}' data/minio /data/minio.restore /data/minio`,
+      `tree metabase false: borg extract --lock-wait 30 --strip-components 2 '${R}::{archive}' data/metabase /data/metabase.restore /data/metabase`,
     ]);
     // The other MongoDB databases as hearth-dev's, by name.
     for (const db of MONGO_DATABASES) {

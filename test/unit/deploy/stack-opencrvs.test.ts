@@ -2,6 +2,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { dataDirs, dataPath } from '../../../src/config/data-layout.js';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
 import { bindSecrets } from '../../../src/deploy/bind.js';
@@ -340,6 +341,46 @@ describe("the country's large files", () => {
     expect(svc.deploy.placement.constraints).toEqual(['node.role == manager']);
     // Its small neighbours are still Swarm configs.
     expect((svc.configs ?? []).map((x) => x.target)).toContain('/run.sh');
+  });
+});
+
+describe("the stores' data, under /data on the data node (the encrypted volume where there is one)", () => {
+  /** Every bind mount of the stack whose source is under /data, as `service: source`. */
+  const dataBinds = (doc: Compose) =>
+    Object.entries(doc.services).flatMap(([name, svc]) =>
+      ((svc as { volumes?: (string | { type?: string; source?: string })[] }).volumes ?? [])
+        .map((v) => (typeof v === 'string' ? v.split(':')[0] : v.type === 'bind' ? v.source : undefined))
+        .filter((src): src is string => src?.startsWith('/data/') ?? false)
+        .map((src) => `${name}: ${src}`),
+    );
+
+  it('opencrvs: every store directory the stack mounts is one provisioning creates', () => {
+    const created = new Set(dataDirs('opencrvs').map((d) => dataPath(d.path)));
+    const binds = dataBinds(rendered('pilot', load('pilot'), 'production').doc);
+    expect(binds.sort()).toEqual([
+      'elasticsearch: /data/backups/elasticsearch',
+      'elasticsearch: /data/elasticsearch',
+      'influxdb: /data/backups/influxdb',
+      'influxdb: /data/influxdb',
+      'metrics: /data/vsexport',
+      'minio: /data/minio',
+      'mongo1: /data/mongo',
+      'postgres: /data/postgres',
+    ]);
+    expect(binds.filter((b) => !created.has(b.split(': ')[1] as string))).toEqual([]);
+  });
+
+  it('demo: Postgres and the documents are bind mounts of the directories provisioning creates, no named volume', () => {
+    const spec = load('national', (d) => {
+      d.stack = { preset: 'demo', version: 'v1' };
+    });
+    const doc = parse(renderDemoStack(spec, 'production', 'v1')) as Compose & { volumes?: unknown };
+    expect(dataBinds(doc).sort()).toEqual(['db: /data/postgres', 'documents: /data/documents']);
+    expect((doc.services.db as { volumes?: unknown } | undefined)?.volumes).toEqual([
+      { type: 'bind', source: '/data/postgres', target: '/var/lib/postgresql/data' },
+    ]);
+    expect(doc.volumes).toBeUndefined();
+    expect(dataDirs('demo').map((d) => dataPath(d.path))).toEqual(['/data/postgres', '/data/documents']);
   });
 });
 
