@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   E_BACKUP: 1,
   E_RESTORE: 1,
   E_DNS: 1,
+  E_DATA_VOLUME: 1,
   E_LOCK_FETCH: 1,
   // the GitHub API
   E_GITHUB_API: 1,

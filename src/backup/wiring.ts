@@ -4,6 +4,7 @@
 // the backup server's authorized_keys can be written without the ends being in the same run. Pure.
 import { dataServer, isApplicationEnvironment, restoreSettings, serversOf } from '../config/environment.js';
 import { staleAfterMinutes } from '../config/freshness.js';
+import { environmentEncrypted } from '../config/rules.js';
 import { onCalendar, parseCron } from '../config/schedule.js';
 import type { Spec } from '../config/schema.js';
 import { repositoryUrl } from './borg.js';
@@ -179,6 +180,7 @@ export function sourceVars(spec: Spec, ends: BackupEnds, hostKeys: string[]): Re
           staleAfterMinutes: staleAfterMinutes(backupCron(spec)),
           preset: spec.stack.preset,
           recovery: true,
+          encrypted: environmentEncrypted(spec, ends.source.environment),
         }),
       ),
     ),
@@ -210,6 +212,7 @@ export function restoreVars(
           repository: ends.repository,
           staleAfterMinutes: staleAfterMinutes(backupCron(spec)),
           preset: spec.stack.preset,
+          encrypted: environmentEncrypted(spec, r.environment),
         }),
       ),
     ),

@@ -82,6 +82,9 @@ export function runServer(t: LabTopology, server: LabServer, image: string): Com
       '--label',
       `${LAB_LABEL}.environment=${server.environment}`,
       ...systemdFlags(),
+      // FUSE for the encrypted data volume (gocryptfs): this kernel has no dm-crypt (LAB.md).
+      '--device',
+      '/dev/fuse',
       '--volume',
       `${server.dockerVolume}:/var/lib/docker`,
       '--network',

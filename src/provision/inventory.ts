@@ -1,9 +1,12 @@
 // spec + environment -> Ansible inventory (generated for each run, never edited) and the secret variables
 // that go in a separate 0600 file. Pure.
+
+import { DATA_ROOT, dataDirs } from '../config/data-layout.js';
 import {
   type ApplicationEnvironmentName,
   AUTOMATION_USER,
   applicationEnvironment,
+  dataServer,
   environmentKind,
   JUMP_USER,
   managerServer,
@@ -11,7 +14,7 @@ import {
   serversOf,
 } from '../config/environment.js';
 import { hostTrust } from '../config/host-keys.js';
-import { citizenData } from '../config/rules.js';
+import { citizenData, environmentEncrypted } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { quote } from '../remote/shell.js';
 import { type HostTrust, hostKeyOptions, jumpOptions } from '../remote/ssh.js';
@@ -30,6 +33,8 @@ export interface SecretVars {
   crvs_alerts_webhook_url: string;
   crvs_alerts_slack_url: string;
   crvs_alerts_smtp: Record<string, string | number | boolean>;
+  /** The encrypted data volume's key, where the environment has one (DATA_VOLUME_KEY). */
+  crvs_data_volume_key?: string;
 }
 
 export function totpRequired(spec: Spec, env: string): boolean {
@@ -123,6 +128,7 @@ export function buildInventory(
             crvs_swarm_manager: manager.name,
             crvs_swarm_manager_address: manager.address,
             crvs_swarm_labels: s.labels,
+            crvs_data_node: s.name === dataServer(spec, env).name,
             // The routing mesh (vip) or the proxy on every node (dnsrr) answers on any node; DNS picks which.
             crvs_ingress: true,
             crvs_cluster_members: members,
@@ -153,6 +159,13 @@ export function buildInventory(
         crvs_alerts_email: spec.alerts.email,
         crvs_docker_insecure_registries: spec.registry.insecure ? [spec.registry.host] : [],
         crvs_is_jump: kind === 'jump',
+        ...(kind === 'application'
+          ? {
+              crvs_data_root: DATA_ROOT,
+              crvs_data_encrypted: environmentEncrypted(spec, env),
+              crvs_data_dirs: dataDirs(spec.stack.preset),
+            }
+          : {}),
         crvs_jump_keys:
           kind === 'jump'
             ? [

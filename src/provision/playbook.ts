@@ -30,6 +30,7 @@ export const PLAYBOOK_TAGS = [
   'ssh',
   'alerts',
   'firewall',
+  'data',
   'docker',
   'swarm',
   'backup',

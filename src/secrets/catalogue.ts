@@ -7,6 +7,7 @@ import {
   keyHolders,
   RESTORE_SSH_KEY,
 } from '../backup/wiring.js';
+import { environmentEncrypted } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { KEY_READERS } from '../deploy/opencrvs/services.js';
 import type { Generator } from './generate.js';
@@ -193,8 +194,19 @@ export function catalogue(spec: Spec, environment?: string): SecretDef[] {
     ...preset,
     ...fromSpec(spec).filter((d) => !names.has(d.name)),
     ...(environment ? backupKeys(spec, environment) : []),
+    ...(environment && environmentEncrypted(spec, environment) ? [DATA_VOLUME] : []),
   ];
 }
+
+/** The key of the encrypted data volume (src/config/data-layout.ts): never stored on the server it opens. */
+export const DATA_VOLUME_KEY = 'DATA_VOLUME_KEY';
+export const DATA_VOLUME_GENERATOR: Generator = { kind: 'base64url', bytes: 32 };
+const DATA_VOLUME: SecretDef = {
+  name: DATA_VOLUME_KEY,
+  description: 'Opens the encrypted data volume (/data) of the data node: provisioning, crvs volume unlock',
+  generator: DATA_VOLUME_GENERATOR,
+  consumers: ['data-volume'],
+};
 
 const KEY_DESCRIPTIONS: Record<string, string> = {
   [BACKUP_SSH_KEY]: 'SSH key of the backup runner (append-only on the backup server)',

@@ -4,7 +4,7 @@ import { specPaths } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { CrvsError, UsageError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
-import { catalogue, type SecretDef } from './catalogue.js';
+import { catalogue, DATA_VOLUME_KEY, type SecretDef } from './catalogue.js';
 import { generate, wellFormed } from './generate.js';
 import { Sensitive, sensitive } from './sensitive.js';
 import { recipients, SecretStore, type Secrets } from './store.js';
@@ -129,6 +129,11 @@ export async function rotateSecret(c: SecretsContext, name: string): Promise<str
     throw new UsageError(
       `${name} seals the backup repository; crvs cannot rotate it yet`,
       'change it on the repository first (borg key change-passphrase, docs/backups.md), then crvs secrets set',
+    );
+  if (name === DATA_VOLUME_KEY)
+    throw new UsageError(
+      `${name} opens the encrypted data volume; crvs cannot rotate it yet`,
+      'change it on the volume first (gocryptfs -passwd /var/lib/crvs/data.enc on the data node, docs/provisioning.md), then crvs secrets set',
     );
   await setSecret(c, name, generate(def.generator));
   return def.consumers;

@@ -15,7 +15,7 @@ import {
   specPaths,
 } from '../config/environment.js';
 import { hostTrust, jumpHop } from '../config/host-keys.js';
-import { presentAdmins } from '../config/rules.js';
+import { environmentEncrypted, presentAdmins } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
 import { CrvsError, UsageError } from '../errors.js';
 import {
@@ -37,7 +37,12 @@ import { playbookCommand, sshProbe } from '../provision/playbook.js';
 import { vaultEncrypt } from '../provision/vault.js';
 import type { Executor } from '../remote/executor.js';
 import { refuseHostKey } from '../remote/host-keys.js';
-import { TOTP_GENERATOR, totpSecretName } from '../secrets/catalogue.js';
+import {
+  DATA_VOLUME_GENERATOR,
+  DATA_VOLUME_KEY,
+  TOTP_GENERATOR,
+  totpSecretName,
+} from '../secrets/catalogue.js';
 import { generate } from '../secrets/generate.js';
 import { sensitive } from '../secrets/sensitive.js';
 import { recipients, SecretStore } from '../secrets/store.js';
@@ -305,6 +310,15 @@ async function prepare(
     }
     if (enrolled.length && !o.check) await store.save(secrets, await recipients(spec, sc.specFile));
   }
+  // The data volume's key: generated on first need, like the TOTP secrets, and kept only in the store.
+  if (environmentEncrypted(spec, environment) && !secrets.has(DATA_VOLUME_KEY)) {
+    secrets.set(DATA_VOLUME_KEY, {
+      value: sensitive(generate(DATA_VOLUME_GENERATOR), DATA_VOLUME_KEY),
+      setAt: fx.now().toISOString(),
+    });
+    if (!o.check) await store.save(secrets, await recipients(spec, sc.specFile));
+    fx.progress(`${environment}: generated ${DATA_VOLUME_KEY} (the data volume's key) in its secrets store`);
+  }
   const value = (name: string | undefined) => (name ? (secrets.get(name)?.value.reveal() ?? '') : '');
   const vars: SecretVars = {
     crvs_totp_secrets: totp,
@@ -320,6 +334,7 @@ async function prepare(
           password: value(spec.smtp.passwordSecret),
         }
       : {},
+    ...(environmentEncrypted(spec, environment) ? { crvs_data_volume_key: value(DATA_VOLUME_KEY) } : {}),
   };
   const inventory = buildInventory(
     spec,

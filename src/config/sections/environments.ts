@@ -66,6 +66,11 @@ const applicationFields = {
     'Accept the test 2FA code 000000 in the application. Only qa and development may use it.',
     false,
   ),
+  encryptData: doc(
+    z.boolean().optional(),
+    "Keep the data stores (/data on the data node) on an encrypted volume whose key stays in the environment's secrets store; after a reboot `crvs volume unlock` opens it. Defaults to citizenData.",
+    true,
+  ),
   sshTotp: doc(
     z.boolean().optional(),
     'Require a TOTP code (on top of the key) for admin SSH logins. Defaults to true on production and staging.',

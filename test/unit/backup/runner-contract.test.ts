@@ -35,7 +35,9 @@ describe('runner contracts', () => {
       repository: 'ssh://borg@backup-1/srv/borg/repos/production',
       staleAfterMinutes: 1560,
       preset: 'demo',
+      encrypted: true,
     });
+    expect(plan.dataVolume).toBe('/data');
     const read = keysRead('crvs_backup_restore/files/crvs-restore');
     expect(read.filter((k) => !(k in plan))).toEqual([]);
     expect(read.length).toBeGreaterThan(8);

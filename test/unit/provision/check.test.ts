@@ -145,6 +145,7 @@ describe('the commands of a provisioning run, exactly', () => {
       'crvs_ssh:ssh',
       'crvs_alerts:alerts',
       'crvs_firewall:firewall',
+      'crvs_data_volume:data',
       'crvs_docker:docker',
       'crvs_swarm:swarm',
       'crvs_backup_server:backup',
@@ -166,7 +167,7 @@ describe('the commands of a provisioning run, exactly', () => {
     ]);
     expect(parseTags('users, ssh')).toEqual(['users', 'ssh']);
     expect(() => parseTags('users,sshd')).toThrow(
-      'unknown tag sshd: --tags takes users, base, ssh, alerts, firewall, docker, swarm, backup, jump',
+      'unknown tag sshd: --tags takes users, base, ssh, alerts, firewall, data, docker, swarm, backup, jump',
     );
     expect(() => parseTags(',')).toThrow('no tag given: --tags takes users');
   });
