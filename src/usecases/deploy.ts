@@ -43,6 +43,7 @@ import {
   renderRelease,
   storeValues,
 } from './release.js';
+import { requireDataVolume } from './volume.js';
 
 export interface ReleasePlan {
   action: 'deploy' | 'rollback';
@@ -184,6 +185,7 @@ export async function applyRelease(
 ): Promise<DeployResult> {
   const started = fx.now().getTime();
   const m = c.manager;
+  await requireDataVolume(fx, c, c.environment);
   await buildImages(fx, c.spec, plan.build);
   const lease = leaseOrUsageError(fx);
   const holder: LockHolder = {

@@ -342,6 +342,44 @@ describe('the deploy flow: a plan, then apply', () => {
     expect(lines).toContain('app 2/2');
   });
 
+  it("refuses to deploy production while its data node's encrypted volume is locked, before taking the lock", async () => {
+    const prod: EnvironmentContext = {
+      ...c,
+      environment: 'production',
+      manager: { ...m, environment: 'production' },
+    };
+    const exec = new RecordingExecutor(responses(converged));
+    const p = await plan(exec);
+    const locked = new RecordingExecutor([
+      { match: /crvs-data-volume status/, result: { stdout: 'locked\n' } },
+      ...responses(converged),
+    ]);
+    const e = await applyRelease(fx(locked), prod, p).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CrvsError);
+    expect((e as CrvsError).code).toBe('E_DATA_VOLUME');
+    expect((e as CrvsError).message).toBe(
+      'the data volume on prod-2 is locked: the stores of production cannot start',
+    );
+    // Asked of the data node (prod-2, 10.77.0.22), and nothing else was run.
+    expect(locked.lines()).toHaveLength(1);
+    expect(locked.lines()[0]).toMatch(
+      /crvs@10\.77\.0\.22 .*sudo -n \/usr\/local\/sbin\/crvs-data-volume status$/,
+    );
+    // Unlocked: the deploy goes on to its lock.
+    const open = new RecordingExecutor([
+      { match: /crvs-data-volume status/, result: { stdout: 'unlocked\n' } },
+      ...responses(converged).map((r) => ({
+        ...r,
+        match: new RegExp(String(r.match.source).replace('deploy-qa', 'deploy-production')),
+      })),
+    ]);
+    await applyRelease(fx(open), prod, p).catch(() => undefined);
+    expect(open.commands.map((x) => x.description).slice(0, 2)).toEqual([
+      "read the data volume's state on production's data node",
+      'take the deploy lock of production',
+    ]);
+  });
+
   it('refuses a plan made against another running release, and still unlocks', async () => {
     const exec = new RecordingExecutor(responses(converged));
     const p = await plan(exec);

@@ -1,0 +1,104 @@
+// `crvs volume status|unlock <env>`: the encrypted data volume of an environment's data node. After a reboot it
+// stays locked (its key is not on the server) and the stores do not start; unlock opens it with the key from the
+// environment's secrets store, and Swarm starts the stores again by itself.
+import { applicationEnvironment, dataServer } from '../config/environment.js';
+import { environmentEncrypted } from '../config/rules.js';
+import { CrvsError, UsageError } from '../errors.js';
+import {
+  parseVolumeState,
+  REFUSED,
+  type VolumeState,
+  volumeOpenCommand,
+  volumeStatusCommand,
+  WRONG_KEY,
+} from '../provision/data-volume.js';
+import { DATA_VOLUME_KEY } from '../secrets/catalogue.js';
+import { openStore } from '../secrets/manage.js';
+import { type Effects, type SpecContext, serverHost } from './context.js';
+
+export interface VolumeReport {
+  environment: string;
+  server: string;
+  address: string;
+  encrypted: boolean;
+  state: VolumeState;
+  /** What the operator does next, when anything. */
+  action?: string;
+}
+
+const lastLine = (s: string) => s.trim().split('\n').slice(-1)[0] ?? '';
+
+export async function volumeStatus(fx: Effects, sc: SpecContext, environment: string): Promise<VolumeReport> {
+  applicationEnvironment(sc.spec, environment);
+  const server = dataServer(sc.spec, environment);
+  const base = { environment, server: server.name, address: server.address };
+  if (!environmentEncrypted(sc.spec, environment)) return { ...base, encrypted: false, state: 'plain' };
+  const r = await fx.exec.run(volumeStatusCommand(serverHost(sc.spec, environment, server, sc)));
+  const state = parseVolumeState(r.code, r.stdout, r.stderr);
+  if (!state)
+    throw new CrvsError(
+      'E_DATA_VOLUME',
+      `could not read the data volume's state on ${server.name}: ${lastLine(r.stderr) || `exit ${r.code}`}`,
+    );
+  const action: Partial<Record<VolumeState, string>> = {
+    locked: `crvs volume unlock ${environment}`,
+    absent: `crvs provision ${environment}`,
+    missing: `crvs provision ${environment}`,
+  };
+  return { ...base, encrypted: true, state, ...(action[state] ? { action: action[state] } : {}) };
+}
+
+export async function unlockVolume(
+  fx: Effects,
+  sc: SpecContext,
+  environment: string,
+): Promise<VolumeReport & { opened: boolean }> {
+  const before = await volumeStatus(fx, sc, environment);
+  if (!before.encrypted)
+    throw new UsageError(
+      `${environment} keeps its data on a plain directory (encryptData is false): there is nothing to unlock`,
+    );
+  if (before.state === 'unlocked') return { ...before, opened: false };
+  if (before.state !== 'locked')
+    throw new CrvsError('E_DATA_VOLUME', `${before.server} has no encrypted data volume yet`, {
+      hint: `provisioning creates it: crvs provision ${environment}`,
+    });
+  const key = (await openStore({ ...sc, exec: fx.exec, environment }).load(sc.identity)).get(
+    DATA_VOLUME_KEY,
+  )?.value;
+  if (!key)
+    throw new CrvsError('E_SECRETS_MISSING', `the ${environment} secrets store has no ${DATA_VOLUME_KEY}`, {
+      hint: 'the volume was created with a key this store no longer holds: restore the store from its history (git), or recover the data from a backup',
+    });
+  fx.progress(`opening the data volume on ${before.server} with ${DATA_VOLUME_KEY} from the secrets store`);
+  const server = dataServer(sc.spec, environment);
+  const r = await fx.exec.run(volumeOpenCommand(serverHost(sc.spec, environment, server, sc), key));
+  if (r.code === WRONG_KEY)
+    throw new CrvsError(
+      'E_DATA_VOLUME',
+      `${DATA_VOLUME_KEY} in the ${environment} secrets store does not open the volume on ${before.server}`,
+      { hint: 'the store holds another key than the one the volume was created with: nothing was changed' },
+    );
+  if (r.code !== 0)
+    throw new CrvsError(
+      'E_DATA_VOLUME',
+      `the data volume on ${before.server} did not open: ${lastLine(r.stderr) || `exit ${r.code}`}`,
+      r.code === REFUSED ? { hint: 'nothing was mounted; see the message for what to move' } : {},
+    );
+  return { ...before, state: 'unlocked', opened: true };
+}
+
+/**
+ * Before a deploy: a store cannot start on a locked or missing volume (its directory is inside it), so the deploy
+ * would only wait for it and roll back. Nothing to check where the environment keeps its data in clear.
+ */
+export async function requireDataVolume(fx: Effects, sc: SpecContext, environment: string): Promise<void> {
+  if (!environmentEncrypted(sc.spec, environment)) return;
+  const r = await volumeStatus(fx, sc, environment);
+  if (r.state === 'unlocked') return;
+  throw new CrvsError(
+    'E_DATA_VOLUME',
+    `the data volume on ${r.server} is ${r.state}: the stores of ${environment} cannot start`,
+    { hint: `${r.action ?? `crvs volume unlock ${environment}`}, then deploy again` },
+  );
+}
