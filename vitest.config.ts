@@ -22,6 +22,8 @@ const INTEGRATION_ORDER = [
   'demo.test.ts',
   // After the demo: production and staging run the demo stack, seeded, and the backup wiring is in place.
   'backup.test.ts',
+  // Last: it reboots production's data node (the volume locks, the database stops until unlocked).
+  'data-volume.test.ts',
 ];
 
 class LabOrder extends BaseSequencer {
