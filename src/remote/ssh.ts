@@ -65,24 +65,72 @@ export function sshArgv(t: SshTarget): string[] {
   ];
 }
 
+const userHostPort = (jump: string) => {
+  const m = /^(.+)@(.+):(\d+)$/.exec(jump);
+  if (!m) throw new Error(`jump host "${jump}" is not user@host:port`);
+  return { user: m[1] as string, host: m[2] as string, port: m[3] as string };
+};
+
 /**
  * Reaching a server through the jump host (`user@host:port`) with the same key and the same pinned host keys on
  * both hops. Not `-J`/ProxyJump: OpenSSH starts the jump hop without -i, IdentitiesOnly, BatchMode or
  * UserKnownHostsFile, so it would try the operator's default keys and known_hosts (or prompt).
  */
 export function jumpOptions(jump: string, identity: string, trust: HostTrust): string[] {
-  const m = /^(.+)@(.+):(\d+)$/.exec(jump);
-  if (!m) throw new Error(`jump host "${jump}" is not user@host:port`);
+  const j = userHostPort(jump);
   // ssh expands %-tokens in ProxyCommand, then runs it with the shell: escape both.
   const literal = (s: string) => quote(s.replaceAll('%', '%%'));
   const hop = [
     'ssh',
     ...keyOptions(identity, trust).map(literal),
     '-p',
-    m[3],
+    j.port,
     '-W',
     "'[%h]:%p'",
-    literal(`${m[1]}@${m[2]}`),
+    literal(`${j.user}@${j.host}`),
   ];
   return ['-o', `ProxyCommand=${hop.join(' ')}`];
 }
+
+/** A local port forwarded through the jump host to one server's SSH port. */
+export interface Forward {
+  local: number;
+  address: string;
+  port: number;
+}
+
+/**
+ * A tunnel through the jump host (`user@host:port`) that forwards local ports on 127.0.0.1 to servers behind it, for
+ * tools that cannot hop themselves (ssh-keyscan). A control master that goes to the background once the forwards
+ * are up (-f, ExitOnForwardFailure) and detaches from our pipes; `tunnelExitArgv` ends it.
+ */
+export function tunnelArgv(o: {
+  jump: string;
+  identity: string;
+  trust: HostTrust;
+  socket: string;
+  forwards: Forward[];
+}): string[] {
+  const j = userHostPort(o.jump);
+  const bracket = (a: string) => (a.includes(':') ? `[${a}]` : a);
+  return [
+    'ssh',
+    ...keyOptions(o.identity, o.trust),
+    '-o',
+    'ExitOnForwardFailure=yes',
+    '-f',
+    '-N',
+    '-M',
+    '-S',
+    o.socket,
+    ...o.forwards.flatMap((f) => ['-L', `127.0.0.1:${f.local}:${bracket(f.address)}:${f.port}`]),
+    '-p',
+    j.port,
+    `${j.user}@${j.host}`,
+  ];
+}
+
+export const tunnelExitArgv = (jump: string, socket: string): string[] => {
+  const j = userHostPort(jump);
+  return ['ssh', '-S', socket, '-O', 'exit', '-p', j.port, `${j.user}@${j.host}`];
+};

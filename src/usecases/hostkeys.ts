@@ -1,10 +1,16 @@
 // `crvs hostkeys`: the host keys each server presents on a first contact, beside what the spec pins, and (once the
 // operator compared the fingerprints with the servers' own) written into the spec's servers[].hostKeys.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { ENVIRONMENTS, proxyJump } from '../config/environment.js';
+import { ENVIRONMENTS } from '../config/environment.js';
 import { fingerprint, parseHostKey, type ScanStatus, scannedKeys, scanStatus } from '../config/host-key.js';
+import { jumpHop } from '../config/host-keys.js';
 import { UsageError } from '../errors.js';
-import { keyscanArgv } from '../remote/host-keys.js';
+import { keyscanArgv, refuseHostKey } from '../remote/host-keys.js';
+import { freeLocalPorts } from '../remote/local-ports.js';
+import { tunnelArgv, tunnelExitArgv } from '../remote/ssh.js';
 import type { Effects, SpecContext } from './context.js';
 
 export interface ScannedKey {
@@ -17,7 +23,8 @@ export interface ScannedKey {
   /** `<type> <base64>`, as the spec holds it; empty when the server could not be reached. */
   key: string;
   fingerprint: string;
-  status: ScanStatus | 'unreachable';
+  /** `extra`: the server also presents this key type, beside a pinned key of another type that ssh uses. */
+  status: ScanStatus | 'extra' | 'unreachable';
   detail?: string;
 }
 
@@ -33,51 +40,74 @@ export async function scanHostKeys(fx: Effects, sc: SpecContext, names: string[]
   const rows: ScannedKey[] = [];
   for (const environment of envs) {
     const servers = sc.spec.environments[environment as keyof typeof sc.spec.environments]?.servers ?? [];
-    const behindJump = Boolean(proxyJump(sc.spec, environment));
-    await Promise.all(
-      servers.map(async (s, index) => {
-        const base = { environment, server: s.name, index, address: s.address, port: s.sshPort };
-        if (behindJump) {
+    const hop = jumpHop(sc.spec, environment, sc.knownHosts);
+    const scan = (s: (typeof servers)[number], index: number, address: string, port: number) =>
+      scanOne(
+        fx,
+        { environment, server: s.name, index, address: s.address, port: s.sshPort },
+        s.hostKeys,
+        address,
+        port,
+      );
+    if (!hop) {
+      rows.push(...(await Promise.all(servers.map((s, i) => scan(s, i, s.address, s.sshPort)))).flat());
+      continue;
+    }
+    // Behind the jump host: ssh-keyscan cannot hop, so a tunnel forwards a local port to each server's SSH port
+    // (the jump host's relay account allows that and nothing else) and the scan goes through it.
+    const ports = await freeLocalPorts(servers.length);
+    const dir = await mkdtemp(join(tmpdir(), 'crvs-keyscan-'));
+    const socket = join(dir, 'tunnel');
+    const trust = { knownHosts: sc.knownHosts, ...(hop.pinned ? { pinned: hop.pinned } : {}) };
+    try {
+      const tunnel = await fx.exec.run({
+        argv: tunnelArgv({
+          jump: hop.via,
+          identity: sc.identity,
+          trust,
+          socket,
+          forwards: servers.map((s, i) => ({
+            local: ports[i] as number,
+            address: s.address,
+            port: s.sshPort,
+          })),
+        }),
+        allowFailure: true,
+        description: `open a tunnel through the jump host to the servers of ${environment}`,
+        timeoutMs: 30_000,
+      });
+      if (tunnel.code !== 0) {
+        refuseHostKey('the jump host', trust, tunnel.stderr);
+        const why = lastLine(tunnel.stderr) ?? `exit ${tunnel.code}`;
+        for (const [index, s] of servers.entries())
           rows.push({
-            ...base,
+            environment,
+            server: s.name,
+            index,
+            address: s.address,
+            port: s.sshPort,
             key: '',
             fingerprint: '',
             status: 'unreachable',
-            detail: `behind the jump host, which ssh-keyscan cannot go through: read ${s.name}'s /etc/ssh/ssh_host_ed25519_key.pub on its console`,
+            detail: `no tunnel through the jump host (${hop.via}): ${why}`,
           });
-          return;
-        }
-        const r = await fx.exec.run({
-          argv: keyscanArgv(s.address, s.sshPort),
+        continue;
+      }
+      try {
+        rows.push(
+          ...(await Promise.all(servers.map((s, i) => scan(s, i, '127.0.0.1', ports[i] as number)))).flat(),
+        );
+      } finally {
+        await fx.exec.run({
+          argv: tunnelExitArgv(hop.via, socket),
           allowFailure: true,
-          description: `ask ${s.name} for its host keys`,
-          timeoutMs: 30_000,
+          description: 'close the tunnel through the jump host',
+          timeoutMs: 15_000,
         });
-        const found = scannedKeys(r.stdout);
-        if (!found.length)
-          rows.push({
-            ...base,
-            key: '',
-            fingerprint: '',
-            status: 'unreachable',
-            detail:
-              r.stderr
-                .trim()
-                .split('\n')
-                .filter((l) => !l.startsWith('#'))
-                .at(-1) ?? `no key (exit ${r.code})`,
-          });
-        for (const key of found) {
-          const k = parseHostKey(key);
-          rows.push({
-            ...base,
-            key,
-            fingerprint: typeof k === 'string' ? '' : fingerprint(k),
-            status: scanStatus(s.hostKeys, key),
-          });
-        }
-      }),
-    );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
   const order = (r: ScannedKey) =>
     `${envs.indexOf(r.environment)}`.padStart(2, '0') + `${r.index}`.padStart(3, '0');
@@ -110,4 +140,53 @@ export function withHostKeys(specText: string, rows: ScannedKey[]): { text: stri
 }
 
 /** Whether every scanned server answered and presented only keys the spec pins. */
-export const allPinned = (rows: ScannedKey[]): boolean => rows.every((r) => r.status === 'pinned');
+export const allPinned = (rows: ScannedKey[]): boolean =>
+  rows.every((r) => r.status === 'pinned' || r.status === 'extra');
+
+const lastLine = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .at(-1);
+
+/** One server's keys, asked at `address:port` (the server itself, or the local end of a tunnel to it). */
+async function scanOne(
+  fx: Effects,
+  base: Pick<ScannedKey, 'environment' | 'server' | 'index' | 'address' | 'port'>,
+  pinned: string[] | undefined,
+  address: string,
+  port: number,
+): Promise<ScannedKey[]> {
+  const r = await fx.exec.run({
+    argv: keyscanArgv(address, port),
+    allowFailure: true,
+    description: `ask ${base.server} for its host keys`,
+    timeoutMs: 30_000,
+  });
+  const found = scannedKeys(r.stdout);
+  if (!found.length)
+    return [
+      {
+        ...base,
+        key: '',
+        fingerprint: '',
+        status: 'unreachable',
+        detail: lastLine(r.stderr) ?? `no key (exit ${r.code})`,
+      },
+    ];
+  const rows = found.map((key) => {
+    const k = parseHostKey(key);
+    return {
+      ...base,
+      key,
+      fingerprint: typeof k === 'string' ? '' : fingerprint(k),
+      status: scanStatus(pinned, key) as ScannedKey['status'],
+    };
+  });
+  // A server that proves a pinned key is the one pinned: ssh settles on that key's type, so its other key types
+  // are extra, not a mismatch.
+  return rows.some((r) => r.status === 'pinned')
+    ? rows.map((r) => (r.status === 'differs' ? { ...r, status: 'extra' } : r))
+    : rows;
+}

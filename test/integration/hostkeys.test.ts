@@ -62,6 +62,32 @@ describe('host keys pinned in the spec', () => {
     );
   }, 120_000);
 
+  it('behind the jump host: the scan goes through a tunnel from jump-1, finds the key qa-1 holds, and leaves no tunnel', () => {
+    const bastion = join(dir, 'bastion', 'crvs.yaml');
+    spawnSync('mkdir', ['-p', join(bastion, '..')]);
+    const text = readFileSync(lab.spec, 'utf8');
+    writeFileSync(bastion, text.replace('  method: direct', '  method: bastion'));
+    expect(readFileSync(bastion, 'utf8')).not.toBe(text);
+    const cursor =
+      /cursor: (\S+)/.exec(onQa('journalctl', '-u', 'ssh', '-n', '0', '--show-cursor'))?.[1] ?? '';
+    const shown = crvsBin(['hostkeys', 'qa', '--json', '--spec', bastion], { env: env() });
+    expect(shown.status, shown.stderr).toBe(0);
+    const [type, key] = onQa('cat', '/etc/ssh/ssh_host_ed25519_key.pub').split(' ');
+    const rows = JSON.parse(shown.stdout) as { server: string; key: string; status: string }[];
+    // The lab spec pins qa-1's ed25519 key; its RSA key is there too, and ssh never uses it.
+    expect(rows.map((r) => [r.server, r.key.split(' ')[0], r.status])).toEqual([
+      ['qa-1', 'ssh-rsa', 'extra'],
+      ['qa-1', 'ssh-ed25519', 'pinned'],
+    ]);
+    expect(rows.find((r) => r.status === 'pinned')?.key).toBe(`${type} ${key}`);
+    // qa-1 saw the scan come from the jump host, not from this machine, and no login was tried.
+    const sshd = onQa('journalctl', '-u', 'ssh', `--after-cursor=${cursor}`, '--no-pager', '-o', 'cat');
+    expect(sshd).toContain('Connection from 10.77.0.51 port');
+    expect(sshd).not.toMatch(/Connection from 10\.77\.0\.1 port|Accepted|Failed|Invalid user/);
+    // The tunnel's control master is gone.
+    expect(spawnSync('pgrep', ['-f', 'crvs-keyscan-']).status).toBe(1);
+  }, 120_000);
+
   it('another key pinned: crvs is refused during the key exchange, before authenticating (E_HOST_KEY)', () => {
     const fake = keygen(dir, 'impostor').split(' ').slice(0, 2).join(' ');
     writeFileSync(

@@ -6,10 +6,11 @@ import { hostTrust, pinnedKnownHosts } from '../../../src/config/host-keys.js';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
 import { buildInventory } from '../../../src/provision/inventory.js';
-import { commandError } from '../../../src/remote/executor.js';
+import { commandError, RecordingExecutor } from '../../../src/remote/executor.js';
 import { keyscanArgv, refuseHostKey } from '../../../src/remote/host-keys.js';
 import { sshArgv } from '../../../src/remote/ssh.js';
-import { withHostKeys } from '../../../src/usecases/hostkeys.js';
+import { allPinned, scanHostKeys, withHostKeys } from '../../../src/usecases/hostkeys.js';
+import { fakeEffects } from '../helpers/context.js';
 
 // A public host key made with `ssh-keygen -t ed25519` for this test (its private half was thrown away), and the
 // fingerprint `ssh-keygen -lf` printed for it.
@@ -154,6 +155,61 @@ describe('host keys in the spec', () => {
     expect(scanStatus(undefined, KEY)).toBe('unpinned');
     expect(scanStatus([`${KEY} root@qa-1`], KEY)).toBe('pinned');
     expect(scanStatus(['ssh-rsa AAAAB3NzaC1yc2E='], KEY)).toBe('differs');
+  });
+
+  it('behind the jump host, scans each server through one tunnel of local forwards, then closes it', async () => {
+    const s = spec(labSpec(pinQa([KEY]), 'bastion'));
+    const RSA = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7';
+    const exec = new RecordingExecutor([
+      { match: /^ssh-keyscan/, result: { stdout: `[127.0.0.1]:1 ${KEY}\n[127.0.0.1]:1 ${RSA}\n` } },
+    ]);
+    const rows = await scanHostKeys(
+      fakeEffects(exec),
+      { spec: s, specFile: '/k/crvs.yaml', identity: '/k/id', knownHosts: '/k/kh' },
+      ['qa'],
+    );
+    const [tunnel, scan, exit] = exec.commands.map((c) => c.argv);
+    const local = Number(
+      /^127\.0\.0\.1:(\d+):10\.77\.0\.11:22$/.exec(tunnel?.[tunnel.indexOf('-L') + 1] ?? '')?.[1],
+    );
+    expect(local).toBeGreaterThan(0);
+    const socket = tunnel?.[tunnel.indexOf('-S') + 1] ?? '';
+    expect(socket).toMatch(/crvs-keyscan-.*\/tunnel$/);
+    expect(tunnel).toEqual([
+      'ssh',
+      '-i',
+      '/k/id',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'UserKnownHostsFile=/k/kh',
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-f',
+      '-N',
+      '-M',
+      '-S',
+      socket,
+      '-L',
+      `127.0.0.1:${local}:10.77.0.11:22`,
+      '-p',
+      '22',
+      'jump@10.77.0.51',
+    ]);
+    expect(scan).toEqual(keyscanArgv('127.0.0.1', local));
+    expect(exit).toEqual(['ssh', '-S', socket, '-O', 'exit', '-p', '22', 'jump@10.77.0.51']);
+    // The pinned key proves the server; its RSA key beside it is extra, not a mismatch.
+    expect(rows.map((r) => [r.server, r.address, r.port, r.key.split(' ')[0], r.status])).toEqual([
+      ['qa-1', '10.77.0.11', 22, 'ssh-ed25519', 'pinned'],
+      ['qa-1', '10.77.0.11', 22, 'ssh-rsa', 'extra'],
+    ]);
+    expect(allPinned(rows)).toBe(true);
   });
 
   it('--write pins the servers that pin nothing yet, never rewrites a server whose keys differ, keeps comments', () => {
