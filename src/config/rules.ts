@@ -329,6 +329,20 @@ export const RULES: Rule[] = [
         );
     },
   },
+  {
+    name: 'citizen-data-encrypted-at-rest',
+    check({ spec, warn }) {
+      for (const kind of APPLICATION_ENVIRONMENTS) {
+        const env = spec.environments[kind];
+        if (env && citizenData(kind, env) && env.encryptData === false)
+          warn(
+            envPath(kind, 'encryptData'),
+            `${kind} holds citizen data and keeps it unencrypted on its data node's disk`,
+            'remove encryptData: false, unless the disks are encrypted another way (docs/provisioning.md)',
+          );
+      }
+    },
+  },
   ...SCHEDULE_RULES,
 ];
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crvsBin, ensureDefaultLab, type LabInfo, labCommands } from './helpers/lab.js';
 
 // The encrypted data volume on production's data node (prod-2), as `crvs demo` left it: the stores' files under
@@ -51,6 +51,12 @@ beforeAll(() => {
     if (r.status !== 0) throw new Error(`crvs demo failed:\n${r.stderr.slice(-3000)}`);
   }
 }, 30 * 60_000);
+
+// What the tests wrote goes whatever happened (the backups of later runs would count it).
+afterAll(() => {
+  on('prod-2', `rm -f /data/documents/${canary}.txt`);
+  psql('DROP TABLE IF EXISTS crvs_canary');
+});
 
 describe('the encrypted data volume', () => {
   it("production's stores write ciphertext to the disk, and the volume's key is nowhere on the server", () => {

@@ -211,7 +211,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
     expect(d.status).toBe(1);
     expect(d.report).toMatchObject({
       result: 'error',
-      detail: `the encrypted data volume ${mountPoint} is locked: nothing is restored onto the unencrypted disk beneath it (crvs volume unlock staging)`,
+      detail: `the encrypted data volume ${mountPoint} is not open: nothing is restored onto the unencrypted disk beneath it (crvs volume status staging)`,
     });
     expect(d.alert.split('\n')[0]).toBe('restore-error');
     expect(existsSync(loaded)).toBe(false);

@@ -240,6 +240,23 @@ describe('warnings', () => {
     expect(r.problems.map((p) => p.message)).toEqual(expected);
   });
 
+  it('warns when an environment with citizen data keeps it unencrypted, and only then', () => {
+    const plainProduction = edit(
+      base,
+      '      - name: prod-1\n        address: 10.0.0.10',
+      '      - name: prod-1\n        address: 10.0.0.10',
+    ).replace('  production:\n', '  production:\n    encryptData: false\n');
+    const r = validateSpecText(plainProduction);
+    expect(r.ok).toBe(true);
+    expect(r.problems.map((p) => `${p.severity} ${p.path} ${p.message}`)).toEqual([
+      "warning environments.production.encryptData production holds citizen data and keeps it unencrypted on its data node's disk",
+    ]);
+    // qa holds none: no warning.
+    const plainQa = base.replace('  qa:\n', '  qa:\n    encryptData: false\n');
+    expect(plainQa).not.toBe(base);
+    expect(validateSpecText(plainQa).problems).toEqual([]);
+  });
+
   it('warns about a missing qa environment for a pilot', () => {
     const r = validateSpecText(
       edit(
