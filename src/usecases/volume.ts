@@ -56,7 +56,11 @@ export async function unlockVolume(
   const before = await volumeStatus(fx, sc, environment);
   if (!before.encrypted)
     throw new UsageError(
-      `${environment} keeps its data on a plain directory (encryptData is false): there is nothing to unlock`,
+      `${environment} keeps its data on a plain directory (${
+        applicationEnvironment(sc.spec, environment).encryptData === false
+          ? 'encryptData: false'
+          : 'it holds no citizen data'
+      }): there is nothing to unlock`,
     );
   if (before.state === 'unlocked') return { ...before, opened: false };
   if (before.state !== 'locked')
