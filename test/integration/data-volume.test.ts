@@ -112,7 +112,9 @@ describe('the encrypted data volume', () => {
     });
     const unlock = crvs('volume', 'unlock', 'qa');
     expect(unlock.status).toBe(2);
-    expect(unlock.stderr).toContain('qa keeps its data on a plain directory (it holds no citizen data): there is nothing to unlock');
+    expect(unlock.stderr).toContain(
+      'qa keeps its data on a plain directory (it holds no citizen data): there is nothing to unlock',
+    );
   });
 
   it(
