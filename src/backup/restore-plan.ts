@@ -204,7 +204,7 @@ export interface RestoreOptions {
    * plan neither stops nor starts the app nor asks it for its counts: crvs does that on the manager around it.
    */
   recovery?: boolean;
-  /** The environment keeps its stores on the encrypted data volume (config/rules.ts dataEncrypted). */
+  /** The environment keeps its stores on the encrypted data volume (config/rules.ts environmentEncrypted). */
   encrypted?: boolean;
 }
 

@@ -59,7 +59,7 @@ export async function unlockVolume(
       `${environment} keeps its data on a plain directory (${
         applicationEnvironment(sc.spec, environment).encryptData === false
           ? 'encryptData: false'
-          : 'it holds no citizen data'
+          : 'encryptData is not set'
       }): there is nothing to unlock`,
     );
   if (before.state === 'unlocked') return { ...before, opened: false };

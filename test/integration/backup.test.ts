@@ -287,12 +287,9 @@ describe('backups on the lab', () => {
     // (no test 2FA codes). Beside the lab's spec, so that it shares its stores and known_hosts.
     const spec = join(lab.dir, 'crvs-qa-restore.yaml');
     const text = readFileSync(lab.spec, 'utf8');
-    // qa's stores already run on a plain /data from earlier files: moving them into an encrypted volume is not
-    // something crvs does (docs/provisioning.md), so this qa keeps it plain, which the spec must say (and
-    // crvs validate warns about).
     const qaRestores = text.replace(
       '  qa:\n    testTwoFactorCodes: true\n',
-      '  qa:\n    restore: { source: production }\n    encryptData: false\n',
+      '  qa:\n    restore: { source: production }\n',
     );
     expect(qaRestores).not.toBe(text);
     writeFileSync(spec, qaRestores);

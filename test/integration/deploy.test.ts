@@ -226,7 +226,7 @@ describe('the demo stack on the lab', () => {
     expect(Number(idle)).toBeGreaterThanOrEqual(10);
   });
 
-  it('survives the loss of a server: the other node serves; without the data node it answers 503, then recovers once its volume is unlocked', async () => {
+  it('survives the loss of a server: the other node serves; without the data node it answers 503, then recovers', async () => {
     const before = await call(PROD, 'POST', '/records', record(10));
     expect(before.status).toBe(201);
 
@@ -255,16 +255,7 @@ describe('the demo stack on the lab', () => {
     } finally {
       lab_('start', 'prod-2');
     }
-    // Restarted, its encrypted data volume is locked (the key is not on the server): the database stays down until
-    // an operator unlocks it; then the stack comes back by itself, with every acknowledged record.
-    await until(
-      'prod-2 to answer SSH',
-      async () => crvs('volume', 'status', 'production', '--json').stdout !== '',
-      90,
-    );
-    expect(JSON.parse(crvs('volume', 'status', 'production', '--json').stdout).state).toBe('locked');
-    expect((await call(PROD, 'GET', '/ready', undefined, 5000)).status).toBe(503);
-    must('volume', 'unlock', 'production');
+    // Back by itself, with every acknowledged record.
     await until(
       'the data node to recover',
       async () => (await call(PROD, 'GET', '/ready')).status === 200,

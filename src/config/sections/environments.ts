@@ -68,7 +68,7 @@ const applicationFields = {
   ),
   encryptData: doc(
     z.boolean().optional(),
-    "Keep the data stores (/data on the data node) on an encrypted volume whose key stays in the environment's secrets store; after a reboot `crvs volume unlock` opens it. Defaults to citizenData.",
+    "Keep the data stores (/data on the data node) on an encrypted gocryptfs volume whose key stays in the environment's secrets store; after a reboot `crvs volume unlock` opens it. Off by default: with Debian 12's gocryptfs 2.3, concurrent writes by different users fail at random (docs/provisioning.md).",
     true,
   ),
   sshTotp: doc(

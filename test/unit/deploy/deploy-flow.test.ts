@@ -343,8 +343,14 @@ describe('the deploy flow: a plan, then apply', () => {
   });
 
   it("refuses to deploy production while its data node's encrypted volume is locked, before taking the lock", async () => {
+    // A spec that opts production into the encrypted volume (it is off by default).
+    const production = spec.environments.production as NonNullable<typeof spec.environments.production>;
     const prod: EnvironmentContext = {
       ...c,
+      spec: {
+        ...spec,
+        environments: { ...spec.environments, production: { ...production, encryptData: true } },
+      },
       environment: 'production',
       manager: { ...m, environment: 'production' },
     };

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { validateSpecText } from '../../../src/config/load.js';
 import { catalogue } from '../../../src/secrets/catalogue.js';
 import { specFrom as spec } from '../helpers/spec.js';
 
@@ -8,19 +11,25 @@ describe('the secrets an environment needs', () => {
     const names = (env?: string) => catalogue(lab, env).map((d) => d.name);
     expect(names('backup')).toEqual(['SMTP_USERNAME', 'SMTP_PASSWORD', 'ALERT_WEBHOOK_URL']);
     expect(names('jump')).toEqual(names('backup'));
-    // Production's store also holds the backup runner's key and the prune key; staging's the drill's key. Both
-    // hold citizen data, so both keep the key of their encrypted data volume; qa (no citizen data) has none.
-    expect(names('production')).toEqual([
-      ...names(),
-      'BACKUP_SSH_KEY',
-      'BACKUP_PRUNE_SSH_KEY',
-      'DATA_VOLUME_KEY',
-    ]);
-    expect(names('staging')).toEqual([...names(), 'RESTORE_SSH_KEY', 'DATA_VOLUME_KEY']);
+    // Production's store also holds the backup runner's key and the prune key; staging's the drill's key.
+    expect(names('production')).toEqual([...names(), 'BACKUP_SSH_KEY', 'BACKUP_PRUNE_SSH_KEY']);
+    expect(names('staging')).toEqual([...names(), 'RESTORE_SSH_KEY']);
     expect(names('qa')).toEqual(names());
     expect(names('production')).toEqual(
       expect.arrayContaining(['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'ALERT_WEBHOOK_URL']),
     );
+  });
+
+  it("holds the data volume's key only where the spec encrypts the data", () => {
+    const doc = parse(readFileSync('examples/lab/crvs.yaml', 'utf8')) as {
+      environments: Record<string, { encryptData?: boolean }>;
+    };
+    (doc.environments.staging as { encryptData?: boolean }).encryptData = true;
+    const r = validateSpecText(stringify(doc));
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const names = (env: string) => catalogue(r.spec, env).map((d) => d.name);
+    expect(names('staging')).toContain('DATA_VOLUME_KEY');
+    expect(names('production')).not.toContain('DATA_VOLUME_KEY');
   });
 
   it('asks the backup server for the SMTP credentials and Slack webhook its alerts need, nothing generated', () => {
