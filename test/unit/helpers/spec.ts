@@ -27,6 +27,14 @@ export function specFromText(text: string): Spec {
 }
 export const labWithQaRestore = () => specFromText(LAB_QA_RESTORE);
 
+/** The lab spec with the encrypted data volume turned on for one environment (it is off by default). */
+export const labEncrypting = (environment: 'production' | 'staging' | 'qa') => {
+  const text = readFileSync('examples/lab/crvs.yaml', 'utf8');
+  const out = text.replace(`  ${environment}:\n`, `  ${environment}:\n    encryptData: true\n`);
+  if (out === text) throw new Error(`examples/lab/crvs.yaml has no ${environment} section`);
+  return specFromText(out);
+};
+
 /** A valid pilot spec, as text: tests break it one place at a time. */
 export const PILOT_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDQrOxq4kMeJOzLiaQaAGeJCs0ZgMy1KwJ6gwoR4BZFB alice@laptop';

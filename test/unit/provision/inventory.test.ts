@@ -12,7 +12,7 @@ import {
   totpRequired,
 } from '../../../src/provision/inventory.js';
 import { sshArgv } from '../../../src/remote/ssh.js';
-import { labWithQaRestore } from '../helpers/spec.js';
+import { labEncrypting, labWithQaRestore } from '../helpers/spec.js';
 
 /** The lab's spec, optionally reached through its jump host (connection method bastion). */
 function labSpec(method: 'direct' | 'bastion'): Spec {
@@ -103,13 +103,7 @@ describe('the generated Ansible inventory', () => {
 
 describe('the data volume', () => {
   it("is encrypted on the data node where the spec opts in, plain elsewhere, with the preset's store directories", () => {
-    const doc = parse(readFileSync('examples/lab/crvs.yaml', 'utf8')) as {
-      environments: Record<string, { encryptData?: boolean }>;
-    };
-    (doc.environments.production as { encryptData?: boolean }).encryptData = true;
-    const r = validateSpecText(stringify(doc));
-    if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    const prod = inventory(r.spec, 'production');
+    const prod = inventory(labEncrypting('production'), 'production');
     const hosts = prod.all.children.application?.hosts ?? {};
     // Only the server labelled data holds the stores, so only it gets the volume.
     expect([hosts['prod-1']?.crvs_data_node, hosts['prod-2']?.crvs_data_node]).toEqual([false, true]);
