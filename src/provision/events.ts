@@ -52,6 +52,13 @@ export function describeEvent(e: AnsibleEvent): string | undefined {
   }
 }
 
+/** A failed or unreachable result in one line, for the run's closing error: host, task, the message's first line. */
+export function failureLine(e: Extract<AnsibleEvent, { event: 'result' }>): string {
+  const first = e.message.trim().split('\n')[0] ?? '';
+  const text = first.length > 300 ? `${first.slice(0, 300)}…` : first;
+  return `  ${e.host}: ${e.status === 'unreachable' ? 'UNREACHABLE' : 'FAILED'} ${e.task}${text ? `: ${text}` : ''}`;
+}
+
 export function failedHosts(stats: Record<string, HostStats>): string[] {
   return Object.entries(stats)
     .filter(([, s]) => s.failures > 0 || s.unreachable > 0)

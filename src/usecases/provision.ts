@@ -22,6 +22,7 @@ import {
   type AnsibleEvent,
   describeEvent,
   failedHosts,
+  failureLine,
   type HostStats,
   parseEvent,
 } from '../provision/events.js';
@@ -196,15 +197,23 @@ async function provisionBatch(
         },
       ),
     );
+    // The failed tasks are repeated in the error: in a long run they scrolled away hundreds of lines before.
+    const failures: string[] = [];
     for (const line of r.stdout.split('\n')) {
       const e = parseEvent(line);
       if (e?.event === 'stats') stats = e.hosts;
+      if (e?.event === 'result' && (e.status === 'failed' || e.status === 'unreachable'))
+        failures.push(failureLine(e));
     }
     const failed = failedHosts(stats);
     if (r.code !== 0 || failed.length || Object.keys(stats).length === 0)
       throw new CrvsError(
         'E_PROVISION',
-        `provisioning ${environments.join(', ')} failed${failed.length ? ` on ${failed.join(', ')}` : ''}`,
+        `provisioning ${environments.join(', ')} failed${failed.length ? ` on ${failed.join(', ')}` : ''}${
+          failures.length
+            ? `:\n${failures.slice(0, 5).join('\n')}${failures.length > 5 ? `\n(and ${failures.length - 5} more above)` : ''}`
+            : ''
+        }`,
         { hint: r.stderr.trim().split('\n').slice(-3).join(' ') || 'see the failed tasks above' },
       );
     const ms = fx.now().getTime() - started;

@@ -72,6 +72,40 @@ describe('provision --check', () => {
   });
 });
 
+describe('a provisioning run that fails', () => {
+  it('repeats each failed task in the error: in a long run it scrolled away long before the end', async () => {
+    const result = (host: string, status: string, task: string, message: string) =>
+      JSON.stringify({ event: 'result', status, host, task, changed: false, message });
+    const failing = JSON.stringify({
+      event: 'stats',
+      hosts: {
+        'prod-1': { ok: 12, changed: 0, failures: 1, unreachable: 0, skipped: 0 },
+        'prod-2': { ok: 3, changed: 0, failures: 0, unreachable: 1, skipped: 0 },
+      },
+    });
+    const out = [
+      result(
+        'prod-1',
+        'failed',
+        'Install python3-apt',
+        "E: dpkg was interrupted, you must manually run 'dpkg --configure -a'\nmore",
+      ),
+      result('prod-2', 'unreachable', 'Find compilers', ''),
+      failing,
+    ].join('\n');
+    const exec = new RecordingExecutor([
+      { match: 'ansible-playbook', result: { code: 2, stdout: `${out}\n` } },
+    ]);
+    await expect(provision(fx(exec), s, options)).rejects.toMatchObject({
+      code: 'E_PROVISION',
+      message:
+        'provisioning production failed on prod-1, prod-2:\n' +
+        "  prod-1: FAILED Install python3-apt: E: dpkg was interrupted, you must manually run 'dpkg --configure -a'\n" +
+        '  prod-2: UNREACHABLE Find compilers',
+    });
+  });
+});
+
 describe('provision --server', () => {
   it('limits the run to the named servers, and refuses a name that is no server of the environments', async () => {
     const exec = new RecordingExecutor([{ match: 'ansible-playbook', result: { stdout: `${stats}\n` } }]);
