@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { CommandFailedError, CrvsError } from '../errors.js';
 import { holdsSecret, redact, type Sensitive } from '../secrets/sensitive.js';
 import { HOST_KEY_REFUSED } from './host-keys.js';
@@ -58,6 +58,20 @@ export function childEnvironment(base: NodeJS.ProcessEnv, extra?: Record<string,
   return extra ? { ...env, ...extra } : env;
 }
 
+/** The children of every ProcessExecutor that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Sends `signal` to every command still running and says how many there were. The launcher calls it when crvs
+ * itself is stopped (Ctrl-C, a CI job's timeout), so that no ansible-playbook, ssh or borg carries on alone,
+ * changing servers nobody is watching and holding their package locks against the next run.
+ */
+export function stopRunningCommands(signal: NodeJS.Signals = 'SIGTERM'): number {
+  const n = running.size;
+  for (const child of running) child.kill(signal);
+  return n;
+}
+
 /** Runs commands as child processes (no shell). Output events are redacted before anyone sees them. */
 export class ProcessExecutor implements Executor {
   /** `baseEnv`: the environment children inherit (the CLI passes its I/O's; default: this process's). */
@@ -79,6 +93,7 @@ export class ProcessExecutor implements Executor {
         stdio: ['pipe', 'pipe', 'pipe'],
         timeout: command.timeoutMs,
       });
+      running.add(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let partial = '';
@@ -97,6 +112,7 @@ export class ProcessExecutor implements Executor {
         this.onEvent?.({ type: 'output', stream: 'stderr', text: redact(b.toString()), command });
       });
       child.on('error', (e: NodeJS.ErrnoException) => {
+        running.delete(child);
         reject(
           e.code === 'ENOENT'
             ? new CommandFailedError(describeCommand(command), null, `${file}: command not found`)
@@ -104,6 +120,7 @@ export class ProcessExecutor implements Executor {
         );
       });
       child.on('close', (code) => {
+        running.delete(child);
         const result = { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
         const shownStdout = command.secretOutput ? '' : redact(result.stdout);
         this.onEvent?.({

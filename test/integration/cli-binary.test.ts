@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,14 @@ import { packagePath } from '../../src/paths.js';
 
 // Black-box: the built, installed-style entry point (bin/crvs.js -> dist/), as a user runs it, with a scrubbed env.
 const bin = packagePath('bin', 'crvs.js');
+/** Running, and not a zombie waiting for a parent to collect it (in a container, PID 1 may never). */
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
 const run = (args: string[], cwd = packagePath()) =>
   spawnSync(process.execPath, [bin, ...args], {
     cwd,
@@ -77,6 +85,36 @@ describe('the crvs binary', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('stopped by SIGTERM (a CI job that times out), it first ends the commands it runs, then exits 143', async () => {
+    // A stand-in ssh-keyscan that never answers: the command crvs hostkeys runs, found first on PATH.
+    const dir = mkdtempSync(join(tmpdir(), 'crvs-signal-'));
+    const pidFile = join(dir, 'keyscan.pid');
+    writeFileSync(join(dir, 'ssh-keyscan'), `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 300\n`, {
+      mode: 0o755,
+    });
+    const child = spawn(
+      process.execPath,
+      [bin, 'hostkeys', 'qa', '--spec', packagePath('examples', 'lab', 'crvs.yaml')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: `${dir}:${process.env.PATH ?? ''}`, CI: 'true' },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(pid)).toBe(true);
+    child.kill('SIGTERM');
+    expect(await closed).toBe(143);
+    expect(stderr).toContain('crvs: stopped by SIGTERM; ended 1 running command(s)');
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
   });
 
   it('answers --version with the package version', () => {
