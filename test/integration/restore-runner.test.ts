@@ -134,6 +134,13 @@ function drill(staleAfterMinutes = 1560, dataVolume?: string) {
 }
 
 const stamp = (d: Date) => `production-${d.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+// Archive names are to the second: each test's archive is a second after the one before, so that it is the newest
+// and never meets "already exists" when two tests run within the same second.
+let lastStamp = 0;
+const nextStamp = () => {
+  lastStamp = Math.max(Date.now(), lastStamp + 1000);
+  return stamp(new Date(lastStamp));
+};
 
 describe("the restore drill's gates, against a real borg repository", () => {
   writeFileSync(passphrase, randomBytes(32).toString('base64url'), { mode: 0o600 });
@@ -171,7 +178,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
   }, 120_000);
 
   it('a fresh, intact archive passes every gate: the dump streamed byte for byte, the attachments counted', () => {
-    const name = stamp(new Date());
+    const name = nextStamp();
     archive(name);
     const d = drill();
     expect(d.report).toMatchObject({
@@ -193,7 +200,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
   }, 120_000);
 
   it('an archive without attachments (none uploaded yet) passes too: nothing to extract, zero counted', () => {
-    const name = stamp(new Date(Date.now() + 1000));
+    const name = nextStamp();
     archive(name, false);
     const d = drill();
     expect(d.report).toMatchObject({ result: 'ok', archive: name, detail: `${name} verified (verify only)` });
@@ -202,7 +209,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
   }, 120_000);
 
   it('an encrypted data volume that is not mounted (locked after a reboot) stops the drill before anything is extracted', () => {
-    const name = stamp(new Date(Date.now() + 1200));
+    const name = nextStamp();
     archive(name);
     // A directory, as the mount point is while the volume is locked: the unencrypted disk beneath it.
     const mountPoint = join(dir, 'data-locked');
@@ -221,7 +228,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
   }, 120_000);
 
   it("a manifest that names another archive fails as corrupt: the attachments' extract, started beside it, is stopped and removed", () => {
-    const name = stamp(new Date(Date.now() + 1500));
+    const name = nextStamp();
     archive(name, true, 'production-2026-01-01T00:00:00Z');
     const d = drill();
     expect(d.status).toBe(1);
@@ -251,7 +258,7 @@ describe("the restore drill's gates, against a real borg repository", () => {
     for (let i = at; i < at + 16; i++) bytes[i] = (bytes[i] as number) ^ 0xff;
     writeFileSync(segment, bytes);
 
-    const name = stamp(new Date(Date.now() + 2000));
+    const name = nextStamp();
     archive(name); // the same dump: borg stores it as references to the chunks already there, the damaged one too
     const d = drill();
     expect(d.status).toBe(1);
@@ -440,7 +447,7 @@ describe('the OpenCRVS drill, every store through the runner', () => {
     borg(['init', '--encryption', 'repokey-blake2', ocRepo]);
     mkdirSync(minioLive);
     writeFileSync(join(minioLive, 'staging-only.png'), 'staging');
-    const streams = ocArchive(stamp(new Date()));
+    const streams = ocArchive(nextStamp());
     const d = ocDrill({ verifyOnly: false });
     expect(d.report).toMatchObject({
       result: 'ok',
@@ -492,7 +499,7 @@ describe('the OpenCRVS drill, every store through the runner', () => {
   }, 120_000);
 
   it("fails as corrupt when a stream differs from the manifest or a store's trial answer reports a failure; nothing is swapped", () => {
-    ocArchive(stamp(new Date(Date.now() + 1000)), { store: 'mongo-user-mgnt' });
+    ocArchive(nextStamp(), { store: 'mongo-user-mgnt' });
     const d = ocDrill({ verifyOnly: false });
     expect(d.status).toBe(1);
     expect(d.report.result).toBe('counts-mismatch');
@@ -501,7 +508,7 @@ describe('the OpenCRVS drill, every store through the runner', () => {
     );
     expect(d.steps.filter((s) => /^(scale|swap|dropPrevious)/.test(s))).toEqual([]);
 
-    ocArchive(stamp(new Date(Date.now() + 2000)));
+    ocArchive(nextStamp());
     const e = ocDrill({ verifyOnly: false, trialAnswer: '{"snapshots":[{"state":"PARTIAL"}]}' });
     expect(e.status).toBe(1);
     expect(e.report.result).toBe('corrupt');
