@@ -160,15 +160,24 @@ describe('provisioning the lab', () => {
   });
 
   it('a second run repairs exactly the drift and changes nothing else on any host (Ansible counts)', () => {
+    // qa-1 as a run stopped in the middle of a package install leaves it: dpkg's journal written, a package
+    // unpacked and not configured. apt then refuses everything until someone runs dpkg --configure -a.
+    onQa(
+      'cd /tmp && apt-get download -q python3-apt >/dev/null 2>&1 && dpkg --unpack python3-apt_*.deb >/dev/null 2>&1; ' +
+        'rm -f python3-apt_*.deb; : > /var/lib/dpkg/updates/0000',
+    );
+    expect(onQa('apt-get install -y -q python3-apt 2>&1 | tail -1')).toBe(
+      "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem.",
+    );
     const results = provision(lab.spec, ENVIRONMENTS);
     const changed = Object.fromEntries(
       results.flatMap((r) =>
         Object.entries(r.stats).map(([host, s]) => [host, `${s.changed}/${s.failures}`]),
       ),
     );
-    // qa-1: the two items the test above tampered with, nothing more.
+    // qa-1: the two items the test above tampered with, and the package run finished; nothing more.
     expect(changed).toEqual({
-      'qa-1': '2/0',
+      'qa-1': '3/0',
       'prod-1': '0/0',
       'prod-2': '0/0',
       'staging-1': '0/0',
@@ -176,6 +185,9 @@ describe('provisioning the lab', () => {
       'jump-1': '0/0',
     });
     expect(onQa('grep -c tampered /etc/issue.net; stat -c %a /home/admin')).toBe('0\n750');
+    expect(onQa('dpkg --audit; ls -A /var/lib/dpkg/updates; dpkg -s python3-apt | grep ^Status')).toBe(
+      'Status: install ok installed',
+    );
   });
 
   it('provisions through the jump host when the spec says bastion: every SSH login comes from it', () => {
