@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   E_RESTORE: 1,
   E_DNS: 1,
   E_DATA_VOLUME: 1,
+  E_DOCTOR: 1,
   E_LOCK_FETCH: 1,
   // the GitHub API
   E_GITHUB_API: 1,

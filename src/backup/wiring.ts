@@ -113,7 +113,7 @@ export function keyHolders(ends: BackupEnds): { environment: string; secret: str
   ];
 }
 
-const cronOf = (text: string) => {
+export const cronOf = (text: string) => {
   const c = parseCron(text);
   // crvs validate rejects a bad schedule before any run gets here.
   if (!c.ok) throw new Error(`invalid schedule ${text}: ${c.error.message}`);
@@ -121,7 +121,7 @@ const cronOf = (text: string) => {
 };
 
 /** backups.schedule (midnight when the spec leaves it out), as the timer reads it. */
-const backupCron = (spec: Spec) => cronOf(spec.backups?.schedule ?? '0 0 * * *');
+export const backupCron = (spec: Spec) => cronOf(spec.backups?.schedule ?? '0 0 * * *');
 
 /** The plans hold docker `--format` templates (`{{.Config.Image}}`) that Ansible would try to render: they travel
  * as base64 of their JSON text and are written decoded, byte for byte. */

@@ -30,6 +30,7 @@ const COMMANDS: { name: string; load: () => Promise<Register> }[] = [
   { name: 'dns', load: async () => (await import('./dns.js')).registerDns },
   { name: 'hostkeys', load: async () => (await import('./hostkeys.js')).registerHostkeys },
   { name: 'volume', load: async () => (await import('./volume.js')).registerVolume },
+  { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
   { name: 'secrets', load: async () => (await import('./secrets.js')).registerSecrets },
   { name: 'ci', load: async () => (await import('./ci.js')).registerCi },
   { name: 'github', load: async () => (await import('./github.js')).registerGithub },

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { PHASES, type Phase } from '../config/phases.js';
 import { UsageError } from '../errors.js';
-import type { SizingInput } from '../plan/sizing.js';
 import { type CliContext, examples } from './context.js';
 import { SPEC_FLAG, SPEC_HELP, specPath } from './spec-option.js';
 
@@ -56,26 +55,25 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       const { loadSpec } = await import('../config/load.js');
       const { inferPhase } = await import('../config/cluster.js');
       const { capacityPlan } = await import('../plan/capacity.js');
+      const { sizingInputs } = await import('../plan/sizing.js');
       const { renderCapacityPlan } = await import('./plan-report.js');
       const out = ctx.output({ json: opts.json ?? false });
       const file = specPath(ctx.io, opts.spec);
       const useSpec = opts.spec !== undefined || (opts.population === undefined && existsSync(file));
       const loaded = useSpec ? await loadSpec(file) : undefined;
-      const sizing = loaded?.spec.sizing;
-      const population = opts.population ?? sizing?.population;
-      if (population === undefined) {
+      const inputs = sizingInputs(loaded?.spec.sizing, {
+        ...(opts.population !== undefined ? { population: opts.population } : {}),
+        ...(opts.birthRate !== undefined ? { birthRate: opts.birthRate } : {}),
+        ...(opts.deathRate !== undefined ? { deathRate: opts.deathRate } : {}),
+        ...(opts.attachments !== undefined ? { attachmentsPerRecord: opts.attachments } : {}),
+        ...(opts.years !== undefined ? { years: opts.years } : {}),
+      });
+      if (!inputs) {
         throw new UsageError(
           loaded ? `${file} has no sizing section and --population was not given` : 'no population given',
           'pass --population N, or run in a folder whose crvs.yaml has a sizing section',
         );
       }
-      const inputs: SizingInput = {
-        population,
-        birthRate: opts.birthRate ?? sizing?.birthRate ?? 17.299,
-        deathRate: opts.deathRate ?? sizing?.deathRate ?? 7.7,
-        attachmentsPerRecord: opts.attachments ?? sizing?.attachmentsPerRecord ?? 3,
-        years: Math.round(opts.years ?? sizing?.years ?? 1),
-      };
       const phase = opts.phase ?? loaded?.spec.phase ?? (loaded ? inferPhase(loaded.spec) : 'national');
       const plan = capacityPlan(inputs, phase);
       const declared = loaded

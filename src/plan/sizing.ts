@@ -17,6 +17,26 @@ export interface SizingInput {
   years: number;
 }
 
+/** The seed's rates where the spec's sizing section and the flags leave them out. */
+export const DEFAULT_RATES = { birthRate: 17.299, deathRate: 7.7, attachmentsPerRecord: 3, years: 1 };
+
+/** Flags over the spec's sizing section over the seed's rates; undefined without a population. */
+export function sizingInputs(
+  section: Partial<SizingInput> | undefined,
+  flags: Partial<SizingInput> = {},
+): SizingInput | undefined {
+  const population = flags.population ?? section?.population;
+  if (population === undefined) return undefined;
+  const pick = <K extends keyof typeof DEFAULT_RATES>(k: K) => flags[k] ?? section?.[k] ?? DEFAULT_RATES[k];
+  return {
+    population,
+    birthRate: pick('birthRate'),
+    deathRate: pick('deathRate'),
+    attachmentsPerRecord: pick('attachmentsPerRecord'),
+    years: Math.round(pick('years')),
+  };
+}
+
 export interface DiskEstimate {
   recordsPerYear: number;
   attachmentsGBPerYear: number;

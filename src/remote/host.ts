@@ -19,7 +19,7 @@ export const remoteHost = (environment: string, target: SshTarget): RemoteHost =
 });
 
 export interface OnHostOptions {
-  stdin?: string | Sensitive<string>;
+  stdin?: string | Buffer | Sensitive<string>;
   description?: string;
   allowFailure?: boolean;
   timeoutMs?: number;

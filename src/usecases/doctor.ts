@@ -1,0 +1,181 @@
+// `crvs doctor [env...]`: the deployment guide's requirements checked on the servers as they are. Each server is
+// read in one SSH session (src/doctor/probe.ts), the link is timed with random bytes, DNS is asked, the backups
+// and drills are read where the spec keeps them; src/doctor/verdicts.ts turns each fact into a finding.
+import { randomBytes } from 'node:crypto';
+import { BORG_ROOT, backupCron, backupEnds, cronOf } from '../backup/wiring.js';
+import { inferPhase } from '../config/cluster.js';
+import { DATA_ROOT } from '../config/data-layout.js';
+import {
+  definedEnvironments,
+  environmentKind,
+  isApplicationEnvironment,
+  managerServer,
+  serversOf,
+} from '../config/environment.js';
+import { GRACE_MINUTES, staleAfterMinutes } from '../config/freshness.js';
+import { longestGapMinutes } from '../config/schedule.js';
+import type { Spec } from '../config/schema.js';
+import type { DnsLookup } from '../dns/resolver.js';
+import { linkCommand, parseLink, parseProbe, probeCommand } from '../doctor/probe.js';
+import {
+  backupFinding,
+  diskFindings,
+  dnsFindings,
+  drillFinding,
+  type Finding,
+  linkFinding,
+  type Status,
+  serverFindings,
+  worst,
+} from '../doctor/verdicts.js';
+import { capacityPlan, type ServerSpecification } from '../plan/capacity.js';
+import { sizingInputs } from '../plan/sizing.js';
+import { archives, drills } from './backup.js';
+import { type Effects, type SpecContext, serverHost } from './context.js';
+import { checkEnvironmentDns } from './dns.js';
+
+export interface DoctorOptions {
+  /** Bytes sent to time the link; 0 skips the link test. */
+  linkBytes: number;
+  dns: DnsLookup;
+}
+
+export interface DoctorReport {
+  environment: string;
+  status: Status;
+  findings: Finding[];
+}
+
+export const DEFAULT_LINK_BYTES = 4 * 1024 * 1024;
+
+const lastLine = (s: string) => s.trim().split('\n').slice(-1)[0] ?? '';
+
+/** The guide's minimum for a server of this environment; none for a jump host. */
+function requirement(spec: Spec, environment: string): ServerSpecification | undefined {
+  const kind = environmentKind(environment);
+  if (kind === 'jump') return undefined;
+  // Without a sizing section the disks are held to the operating system's share alone (population 0).
+  const inputs = sizingInputs(spec.sizing) ?? sizingInputs(undefined, { population: 0 });
+  if (!inputs) return undefined;
+  const plan = capacityPlan(inputs, spec.phase ?? inferPhase(spec));
+  return plan.specifications.find((s) => s.environment === environment);
+}
+
+/** Where the environment's data lives on its servers: the data root, or the backup server's repositories. */
+const dataPathOf = (environment: string) =>
+  environmentKind(environment) === 'backup'
+    ? BORG_ROOT
+    : environmentKind(environment) === 'application'
+      ? DATA_ROOT
+      : '/';
+
+async function serverChecks(fx: Effects, sc: SpecContext, environment: string): Promise<Finding[]> {
+  const need = requirement(sc.spec, environment);
+  const dataPath = dataPathOf(environment);
+  const findings: Finding[] = [];
+  for (const server of serversOf(sc.spec, environment)) {
+    fx.progress(`doctor: reading ${server.name} (${environment})`);
+    let arrived: number | undefined;
+    const command = probeCommand(serverHost(sc.spec, environment, server, sc), [...new Set(['/', dataPath])]);
+    const r = await fx.exec.run({
+      ...command,
+      onStdoutLine: (line) => {
+        if (line.startsWith('clock ') && arrived === undefined) arrived = fx.now().getTime();
+      },
+    });
+    const facts = r.code === 0 ? parseProbe(r.stdout) : undefined;
+    if (!facts) {
+      findings.push({
+        environment,
+        check: 'reachable',
+        subject: server.name,
+        status: 'fail',
+        detail: `could not read the server: ${lastLine(r.stderr) || `exit ${r.code}`}`,
+        action: `check the address, the jump host and the key crvs uses; crvs provision ${environment} if it never was`,
+      });
+      continue;
+    }
+    const now = fx.now().getTime();
+    findings.push(
+      ...serverFindings(environment, server.name, facts, need, dataPath, arrived ?? now),
+      ...diskFindings(environment, server.name, facts, now),
+    );
+  }
+  return findings;
+}
+
+async function linkCheck(fx: Effects, sc: SpecContext, environment: string, bytes: number): Promise<Finding> {
+  const server = managerServer(sc.spec, environment);
+  fx.progress(`doctor: timing the link to ${server.name} with ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+  const r = await fx.exec.run(linkCommand(serverHost(sc.spec, environment, server, sc), randomBytes(bytes)));
+  const mbits = r.code === 0 ? parseLink(r.stdout) : undefined;
+  if (mbits === undefined)
+    return {
+      environment,
+      check: 'link',
+      subject: server.name,
+      status: 'fail',
+      detail: `the link could not be timed: ${lastLine(r.stderr) || `exit ${r.code}`}`,
+      action: 'the server needs python3 (every provisioned server has it); see the message',
+    };
+  return linkFinding(environment, server.name, mbits);
+}
+
+async function backupChecks(fx: Effects, sc: SpecContext, environment: string): Promise<Finding[]> {
+  const ends = backupEnds(sc.spec);
+  if (!ends) return [];
+  const now = fx.now().getTime();
+  const failed = (check: string, e: unknown): Finding => ({
+    environment,
+    check,
+    subject: environment,
+    status: 'fail',
+    detail: (e as Error).message,
+    action: `crvs provision ${ends.source.environment} ${ends.target.environment}: the backup wiring`,
+  });
+  if (environment === ends.source.environment) {
+    fx.progress(`doctor: reading the archives of ${environment}`);
+    try {
+      const list = await archives(fx, sc, environment);
+      const newest = [...list].sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];
+      return [backupFinding(environment, newest, staleAfterMinutes(backupCron(sc.spec)), now)];
+    } catch (e) {
+      return [failed('backup', e)];
+    }
+  }
+  const restore = ends.restores.find((r) => r.environment === environment);
+  if (!restore?.schedule) return [];
+  fx.progress(`doctor: reading the restore drills of ${environment}`);
+  try {
+    const reports = await drills(fx, sc, environment);
+    const limit = longestGapMinutes(cronOf(restore.schedule)) + GRACE_MINUTES;
+    return [drillFinding(environment, reports, limit, now)];
+  } catch (e) {
+    return [failed('restore-drill', e)];
+  }
+}
+
+export async function doctor(
+  fx: Effects,
+  sc: SpecContext,
+  environments: string[],
+  o: DoctorOptions,
+): Promise<DoctorReport[]> {
+  const names = environments.length ? environments : definedEnvironments(sc.spec);
+  for (const e of names) serversOf(sc.spec, e);
+  const reports: DoctorReport[] = [];
+  for (const environment of names) {
+    const findings = await serverChecks(fx, sc, environment);
+    if (o.linkBytes > 0 && environmentKind(environment) !== 'jump')
+      findings.push(await linkCheck(fx, sc, environment, o.linkBytes));
+    if (isApplicationEnvironment(environment)) {
+      fx.progress(`doctor: asking DNS for the names of ${environment}`);
+      findings.push(
+        ...dnsFindings(environment, (await checkEnvironmentDns(sc, environment, o.dns)).findings),
+      );
+    }
+    findings.push(...(await backupChecks(fx, sc, environment)));
+    reports.push({ environment, status: worst(findings), findings });
+  }
+  return reports;
+}
