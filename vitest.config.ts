@@ -22,6 +22,8 @@ const INTEGRATION_ORDER = [
   'demo.test.ts',
   // After the demo: production and staging run the demo stack, seeded, and the backup wiring is in place.
   'backup.test.ts',
+  // After backup.test: production has archives and staging a drill to report on.
+  'doctor.test.ts',
   // Last: it reboots production's data node (the volume locks, the database stops until unlocked).
   'data-volume.test.ts',
 ];

@@ -1,0 +1,154 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo } from './helpers/lab.js';
+
+// crvs doctor on the lab after the demo and backup.test: every verdict is compared with the server's own facts,
+// read here from inside the container (not over crvs's SSH), the link is shaped under and over the guide's
+// minimum, and a disk sample ten days old makes doctor project the day the disk fills.
+let lab: LabInfo;
+const env = () => ({ CRVS_IDENTITY: join(lab.dir, 'id_ed25519') });
+const inside = (server: string, command: string) =>
+  spawnSync('docker', ['exec', `crvs-lab-${server}`, 'sh', '-c', command], {
+    encoding: 'utf8',
+  }).stdout.trim();
+const labCmd = (...args: string[]) => crvsBin(['lab', ...args, '--dir', lab.dir]);
+
+interface Finding {
+  environment: string;
+  check: string;
+  subject: string;
+  status: string;
+  detail: string;
+  action?: string;
+}
+interface Report {
+  environment: string;
+  status: string;
+  findings: Finding[];
+}
+
+function doctor(...args: string[]): { status: number | null; reports: Report[]; stderr: string } {
+  const r = crvsBin(['doctor', ...args, '--resolver', '10.77.0.2', '--json', '--spec', lab.spec], {
+    env: env(),
+  });
+  return { status: r.status, reports: JSON.parse(r.stdout || '[]') as Report[], stderr: r.stderr };
+}
+const find = (r: Report[], check: string, subject?: string) =>
+  r
+    .flatMap((x) => x.findings)
+    .find((f) => f.check === check && (subject === undefined || f.subject === subject));
+
+beforeAll(() => {
+  lab = ensureDefaultLab();
+  ensureProvisioned(lab, ['qa', 'production', 'staging', 'backup', 'jump'], env());
+}, 25 * 60_000);
+afterAll(() => {
+  labCmd('shape', '--clear');
+});
+
+describe('crvs doctor on the lab', () => {
+  it("qa-1 against the guide's row for qa: each verdict follows the server's own facts; exit 1 on a failed one", () => {
+    const cpus = Number(inside('qa-1', 'nproc'));
+    const memoryGiB = Number(inside('qa-1', "awk '/^MemTotal:/ {print $2}' /proc/meminfo")) / 1024 / 1024;
+    const rootGB = Number(inside('qa-1', 'df -B1 --output=size / | tail -1')) / 1e9;
+    const { status, reports, stderr } = doctor('qa', '--link-mb', '0');
+    expect(reports.map((r) => r.environment)).toEqual(['qa']);
+    expect(find(reports, 'architecture')).toMatchObject({ status: 'ok', detail: 'x86_64' });
+    expect(find(reports, 'os')).toMatchObject({
+      status: 'warn',
+      detail:
+        "Debian GNU/Linux 12 (bookworm): the guide expects Ubuntu 24.04; crvs's roles are tested on Debian 12 (the lab's servers)",
+    });
+    expect(find(reports, 'cpu')).toMatchObject(
+      cpus >= 4
+        ? { status: 'ok', detail: `${cpus} CPUs (qa needs 4)` }
+        : { status: 'fail', detail: `${cpus} CPUs: qa needs 4`, action: 'give qa-1 4 CPUs or more' },
+    );
+    expect(find(reports, 'memory')?.status).toBe(memoryGiB >= 16 * 0.9 ? 'ok' : 'fail');
+    expect(find(reports, 'memory')?.detail).toMatch(new RegExp(`^${memoryGiB.toFixed(1)} GiB`));
+    expect(find(reports, 'disk-size')?.status).toBe(rootGB >= 320 * 0.95 ? 'ok' : 'fail');
+    // The containers share the host's clock: within a fraction of a second.
+    expect(find(reports, 'clock')).toMatchObject({ status: 'ok' });
+    expect(find(reports, 'clock')?.detail).toMatch(
+      /^within 0\.\d s, kept by the host \(a docker container\)$/,
+    );
+    expect(find(reports, 'dns', 'qa.lab.crvs.test')).toMatchObject({ status: 'ok', detail: '10.77.0.11' });
+    const failed = reports[0]?.findings.filter((f) => f.status === 'fail') ?? [];
+    expect(status).toBe(failed.length ? 1 : 0);
+    if (failed.length)
+      expect(stderr).toContain(`error [E_DOCTOR]: qa: ${failed.length} requirement(s) not met`);
+    // The disk it measured is the one df shows inside the server.
+    const [used, avail] = inside('qa-1', 'df -B1 --output=used,avail / | tail -1').split(/\s+/).map(Number);
+    const percent = Math.round(((used as number) / ((used as number) + (avail as number))) * 100);
+    expect(find(reports, 'disk-usage', 'qa-1:/')?.detail).toMatch(
+      new RegExp(`^(${percent - 1}|${percent}|${percent + 1})% used`),
+    );
+  });
+
+  it('the link: shaped to 5 Mbit/s it fails the guide minimum, at 20 Mbit/s it passes, each within 25% of the rate', () => {
+    const mbits = (f: Finding | undefined) => Number(/^([\d.]+) Mbit\/s/.exec(f?.detail ?? '')?.[1]);
+    expect(labCmd('shape', '--rate', '5mbit').status).toBe(0);
+    const slow = doctor('qa');
+    expect(find(slow.reports, 'link', 'qa-1')?.status).toBe('fail');
+    expect(mbits(find(slow.reports, 'link', 'qa-1'))).toBeGreaterThan(3.75);
+    expect(mbits(find(slow.reports, 'link', 'qa-1'))).toBeLessThan(6.25);
+    expect(slow.status).toBe(1);
+    expect(labCmd('shape', '--rate', '20mbit').status).toBe(0);
+    const fast = doctor('qa');
+    expect(find(fast.reports, 'link', 'qa-1')?.status).toBe('ok');
+    expect(mbits(find(fast.reports, 'link', 'qa-1'))).toBeGreaterThan(15);
+    expect(mbits(find(fast.reports, 'link', 'qa-1'))).toBeLessThan(25);
+    expect(labCmd('shape', '--clear').status).toBe(0);
+  }, 120_000);
+
+  it('a sample ten days old on the server: doctor projects the day the disk fills from that growth, wherever it runs', () => {
+    // As if doctor had run ten days ago with 20 GB less on production's data node.
+    const [used, size] = inside('prod-1', 'df -B1 --output=used,size / | tail -1').split(/\s+/).map(Number);
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    inside(
+      'prod-1',
+      `mkdir -p /var/lib/crvs/doctor && echo "${tenDaysAgo} / ${(used as number) - 20e9} ${size}" >> /var/lib/crvs/doctor/disk.log`,
+    );
+    const { reports } = doctor('production', '--link-mb', '0');
+    const growth = find(reports, 'disk-growth', 'prod-1:/');
+    const m = /^2\.0 GB a day since (\S+): full on (\S+), in (\d+) days$/.exec(growth?.detail ?? '');
+    expect(m?.[1]).toBe(tenDaysAgo.slice(0, 10));
+    const avail = Number(inside('prod-1', 'df -B1 --output=avail / | tail -1'));
+    const days = Math.floor(avail / 2e9);
+    expect(Number(m?.[3])).toBeGreaterThanOrEqual(days - 1);
+    expect(Number(m?.[3])).toBeLessThanOrEqual(days + 1);
+    expect(growth?.status).toBe(days < 60 ? 'warn' : 'ok');
+    // The other server of production has no such sample: nothing to project yet.
+    expect(find(reports, 'disk-growth', 'prod-2:/')?.status).toBe('info');
+  });
+
+  it("backups and drills: production's newest archive is the one borg lists, fresh; staging's drill as its log says", () => {
+    const { reports } = doctor('production', 'staging', '--link-mb', '0');
+    const list = crvsBin(['backup', 'list', 'production', '--json', '--spec', lab.spec], { env: env() });
+    expect(list.status).toBe(0);
+    const archives = JSON.parse(list.stdout) as { name: string; time: string }[];
+    const newest = [...archives].sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];
+    expect(find(reports, 'backup', 'production')).toMatchObject({ status: 'ok' });
+    expect(find(reports, 'backup', 'production')?.detail).toContain(
+      `the newest archive (${newest?.name}) is `,
+    );
+    const drills = JSON.parse(
+      crvsBin(['backup', 'drills', 'staging', '--json', '--spec', lab.spec], { env: env() }).stdout,
+    ) as { result: string; startedAt: string }[];
+    expect(find(reports, 'restore-drill', 'staging')?.status).toBe(
+      drills[0]?.result === 'ok' ? 'ok' : 'fail',
+    );
+  });
+
+  it('--checklist adds the data-centre items a person confirms; a server it cannot reach fails by name', () => {
+    const r = crvsBin(['doctor', 'jump', '--checklist', '--link-mb', '0', '--spec', lab.spec], {
+      env: { CRVS_IDENTITY: '/nonexistent/key' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^reachable +jump-1 +fail +could not read the server: /m);
+    expect(r.stdout).toContain('Confirm in person (no command can see these):');
+    expect(r.stdout).toContain('  [ ] Uninterruptible power, with independent backup power generation');
+    expect(r.stderr).toContain('error [E_DOCTOR]: jump: 1 requirement(s) not met');
+  });
+});
