@@ -47,6 +47,8 @@ interface Command {
   minutes: number;
   allowProduction: boolean;
   version?: boolean;
+  /** A step before the command, for production only: it stops the job when a requirement fails. */
+  productionPreflight?: { name: string; run: string };
 }
 
 const COMMANDS: Command[] = [
@@ -66,6 +68,10 @@ const COMMANDS: Command[] = [
     minutes: 60,
     allowProduction: true,
     version: true,
+    productionPreflight: {
+      name: "crvs doctor (production: the guide's requirements, before anything is deployed)",
+      run: 'crvs doctor "$ENVIRONMENT"',
+    },
   },
   {
     id: 'seed',
@@ -187,6 +193,9 @@ function workflow(spec: Spec, opts: CiOptions, command: Command, choices: Deploy
       ),
     },
     ...recipe.connect,
+    ...(command.productionPreflight
+      ? [{ ...command.productionPreflight, if: "inputs.environment == 'production'" }]
+      : []),
     { name: `crvs ${command.id}`, run: command.run },
     ...recipe.disconnect,
     {

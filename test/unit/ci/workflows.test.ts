@@ -218,11 +218,18 @@ describe('workflow contents', () => {
       'Install crvs',
       'Write the CI key',
       'Connect the VPN (openconnect)',
+      "crvs doctor (production: the guide's requirements, before anything is deployed)",
       'crvs deploy',
       'Disconnect the VPN',
       'Remove the CI key',
     ]);
     const steps = onlyJob(load(f)).steps;
+    // Through the VPN, before the deploy, and for production only: a failed requirement stops the job there.
+    expect(steps[5]).toEqual({
+      name: "crvs doctor (production: the guide's requirements, before anything is deployed)",
+      if: "inputs.environment == 'production'",
+      run: 'crvs doctor "$ENVIRONMENT"',
+    });
     expect(steps[2]?.run).toContain('ansible age openssh-client openconnect\n');
     const connect = steps[4] as Record<string, unknown>;
     expect(connect.env).toEqual({
@@ -236,8 +243,8 @@ describe('workflow contents', () => {
     );
     expect(connect.run).toContain('for _ in $(seq 60); do\n');
     expect(connect['timeout-minutes']).toBe(5);
-    expect(steps[6]).toMatchObject({ if: 'always()' });
-    expect(steps[6]?.run).toContain('sudo kill "$(cat "$RUNNER_TEMP/openconnect.pid")"');
+    expect(steps[7]).toMatchObject({ if: 'always()' });
+    expect(steps[7]?.run).toContain('sudo kill "$(cat "$RUNNER_TEMP/openconnect.pid")"');
   });
 
   it('wireguard: config from the secret into a 0600 file, wg-quick up, down always', () => {
