@@ -2,6 +2,7 @@
 // (the backup runner), the data nodes of the environments that restore it (staging's daily drill; qa or
 // development when their spec asks) and the backup server (one repository, restricted keys, its own watch). The SSH keys of the two ends live in the environments' encrypted stores, so
 // the backup server's authorized_keys can be written without the ends being in the same run. Pure.
+import { BORG_ROOT } from '../config/data-layout.js';
 import { dataServer, isApplicationEnvironment, restoreSettings, serversOf } from '../config/environment.js';
 import { staleAfterMinutes } from '../config/freshness.js';
 import { environmentEncrypted } from '../config/rules.js';
@@ -23,7 +24,7 @@ export const PASSPHRASE = 'BACKUP_ENCRYPTION_PASSPHRASE';
 export const REPOSITORY_KEY = 'BACKUP_REPOSITORY_KEY';
 
 export const BORG_USER = 'borg';
-export const BORG_ROOT = '/srv/borg';
+export { BORG_ROOT };
 export const BACKUP_CLIENT_DIR = '/etc/crvs/backup';
 export const RESTORE_CLIENT_DIR = '/etc/crvs/restore';
 /** On production's data node: the plan `crvs restore production --disaster-recovery` runs crvs-restore with. */

@@ -48,3 +48,6 @@ const OPENCRVS: DataDir[] = [
 export function dataDirs(preset: Spec['stack']['preset']): DataDir[] {
   return preset === 'demo' ? DEMO : OPENCRVS;
 }
+
+/** On the backup server: where each source's borg repository lives (/srv/borg/<source>). */
+export const BORG_ROOT = '/srv/borg';

@@ -1,7 +1,7 @@
 // spec + environment -> Ansible inventory (generated for each run, never edited) and the secret variables
 // that go in a separate 0600 file. Pure.
 
-import { DATA_ROOT, dataDirs } from '../config/data-layout.js';
+import { BORG_ROOT, DATA_ROOT, dataDirs } from '../config/data-layout.js';
 import {
   type ApplicationEnvironmentName,
   AUTOMATION_USER,
@@ -157,6 +157,10 @@ export function buildInventory(
         crvs_totp_required: totpRequired(spec, env),
         crvs_alerts_ssh_logins: spec.alerts.sshLogins,
         crvs_alerts_email: spec.alerts.email,
+        crvs_monitor_root_percent: spec.alerts.rootDiskPercent,
+        crvs_monitor_data_percent: spec.alerts.dataDiskPercent,
+        crvs_monitor_cpu_percent: spec.alerts.cpuPercent,
+        crvs_monitor_data_path: kind === 'application' ? DATA_ROOT : kind === 'backup' ? BORG_ROOT : '',
         crvs_docker_insecure_registries: spec.registry.insecure ? [spec.registry.host] : [],
         crvs_is_jump: kind === 'jump',
         ...(kind === 'application'

@@ -90,9 +90,24 @@ export const alertsSchema = doc(
         'ALERT_WEBHOOK_URL',
       ).optional(),
       sshLogins: doc(z.boolean().default(true), 'Alert on every SSH login, on every server.', true),
+      dataDiskPercent: doc(
+        z.number().int().min(1).max(99).default(70),
+        "Alert when the data disk (/data on the data node, the repositories on the backup server) is this full, in percent; checked by each server every five minutes. The guide's figure is 70.",
+        70,
+      ),
+      rootDiskPercent: doc(
+        z.number().int().min(1).max(99).default(85),
+        "Alert when a server's root filesystem is this full, in percent.",
+        85,
+      ),
+      cpuPercent: doc(
+        z.number().int().min(1).max(100).default(90),
+        "Alert when a server's CPUs are this busy on average over 15 minutes, in percent.",
+        90,
+      ),
     })
-    .default({ email: [], sshLogins: true }),
-  'Where operational alerts (SSH logins, failed backups, disk space) go.',
+    .default({ email: [], sshLogins: true, dataDiskPercent: 70, rootDiskPercent: 85, cpuPercent: 90 }),
+  'Where operational alerts (SSH logins, failed backups, disk space, CPU) go, and the thresholds the servers watch.',
   { email: ['ops@gov.example'], slackWebhookSecret: 'SLACK_WEBHOOK_URL' },
 );
 

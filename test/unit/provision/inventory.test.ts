@@ -122,6 +122,34 @@ describe('the data volume', () => {
   });
 });
 
+describe("the servers' own monitor", () => {
+  it("watches the data disk where the data is (the data node's /data, the backup server's repositories), at the spec's thresholds", () => {
+    const monitor = (spec: Spec, env: string) =>
+      Object.fromEntries(
+        Object.entries(inventory(spec, env).all.vars).filter(([k]) => k.startsWith('crvs_monitor_')),
+      );
+    const spec = labSpec('direct');
+    // The guide's figures by default: data disk 70%, and ours for the root disk and the CPUs.
+    expect(monitor(spec, 'production')).toEqual({
+      crvs_monitor_root_percent: 85,
+      crvs_monitor_data_percent: 70,
+      crvs_monitor_cpu_percent: 90,
+      crvs_monitor_data_path: '/data',
+    });
+    expect(monitor(spec, 'backup').crvs_monitor_data_path).toBe('/srv/borg');
+    expect(monitor(spec, 'jump').crvs_monitor_data_path).toBe('');
+    const tuned = {
+      ...spec,
+      alerts: { ...spec.alerts, dataDiskPercent: 60, rootDiskPercent: 80, cpuPercent: 75 },
+    };
+    expect(monitor(tuned, 'qa')).toMatchObject({
+      crvs_monitor_root_percent: 80,
+      crvs_monitor_data_percent: 60,
+      crvs_monitor_cpu_percent: 75,
+    });
+  });
+});
+
 describe('the jump hop', () => {
   it('is started by OpenSSH with our key, known hosts and batch mode (ProxyJump would drop them)', () => {
     // Loopback only: the jump "host" is port 1 of 127.0.0.1, which refuses at once; ssh -v shows the hop it ran.
