@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo } from './helpers/lab.js';
@@ -151,4 +152,78 @@ describe('crvs doctor on the lab', () => {
     expect(r.stdout).toContain('  [ ] Uninterruptible power, with independent backup power generation');
     expect(r.stderr).toContain('error [E_DOCTOR]: jump: 1 requirement(s) not met');
   });
+});
+
+// The guide's alerts between doctor runs come from each server's own timer (crvs-monitor.timer, every five minutes),
+// through the same crvs-alert as the login alerts, to the lab's webhook receiver; no stack is involved. The test
+// starts the timer's service itself rather than wait for the next five-minute mark.
+describe('monitoring from the servers themselves', () => {
+  interface Alert {
+    from: string;
+    body: { event?: string; server?: string; environment?: string; text?: string };
+  }
+  const alerts = () => JSON.parse(crvsBin(['lab', 'alerts', '--json', '--dir', lab.dir]).stdout) as Alert[];
+  const monitorOnQa = () => {
+    const before = alerts().length;
+    expect(
+      spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'systemctl', 'start', 'crvs-monitor.service']).status,
+    ).toBe(0);
+    return alerts()
+      .slice(before)
+      .filter((a) => a.body.server === 'qa-1' && a.body.event?.startsWith('disk-data'));
+  };
+
+  it('qa-1 filled past its data-disk threshold: the alert arrives once, and an all-clear once it is freed', () => {
+    // The threshold one point above what the disk holds now (the lab's disk is the host's: far from 70%).
+    const [used, avail] = inside('qa-1', 'df -B1 --output=used,avail /data | tail -1')
+      .split(/\s+/)
+      .map(Number);
+    const total = (used as number) + (avail as number);
+    const threshold = Math.floor(((used as number) / total) * 100) + 1;
+    const spec = join(lab.dir, 'crvs-monitor.yaml');
+    const text = readFileSync(lab.spec, 'utf8');
+    writeFileSync(
+      spec,
+      text.replace(
+        '  webhookSecret: ALERT_WEBHOOK_URL\n',
+        `  webhookSecret: ALERT_WEBHOOK_URL\n  dataDiskPercent: ${threshold}\n`,
+      ),
+    );
+    expect(readFileSync(spec, 'utf8')).toContain(`dataDiskPercent: ${threshold}`);
+    try {
+      const p = crvsBin(['provision', 'qa', '--tags', 'alerts', '--spec', spec], { env: env() });
+      expect(p.status, p.stderr.slice(-2000)).toBe(0);
+      expect(inside('qa-1', 'systemctl is-active crvs-monitor.timer')).toBe('active');
+      expect(JSON.parse(inside('qa-1', 'cat /etc/crvs/monitor.json')).disks).toContainEqual({
+        path: '/data',
+        kind: 'data',
+        percent: threshold,
+      });
+      expect(monitorOnQa()).toEqual([]);
+
+      // Past the threshold by half a point of the disk, in one file the stores do not read.
+      const fill = Math.ceil(((threshold + 0.5) / 100) * total - (used as number));
+      inside('qa-1', `fallocate -l ${fill} /data/crvs-monitor-test.fill`);
+      const high = monitorOnQa();
+      expect(high.map((a) => [a.from, a.body.event, a.body.environment])).toEqual([
+        ['10.77.0.11', 'disk-data-high', 'qa'],
+      ]);
+      expect(high[0]?.body.text).toMatch(
+        new RegExp(
+          `^the data disk \\(/data\\) is \\d+% full, [\\d.]+ GB free \\(alert at ${threshold}%\\) on qa-1 \\(qa\\)$`,
+        ),
+      );
+      // Still full: no second alert.
+      expect(monitorOnQa()).toEqual([]);
+
+      inside('qa-1', 'rm -f /data/crvs-monitor-test.fill');
+      const clear = monitorOnQa();
+      expect(clear.map((a) => a.body.event)).toEqual(['disk-data-ok']);
+      expect(clear[0]?.body.text).toContain('back under the threshold');
+    } finally {
+      inside('qa-1', 'rm -f /data/crvs-monitor-test.fill');
+      // The lab's own thresholds back for the files after this one.
+      crvsBin(['provision', 'qa', '--tags', 'alerts', '--spec', lab.spec], { env: env() });
+    }
+  }, 300_000);
 });

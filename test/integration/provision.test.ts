@@ -10,7 +10,7 @@ import { specPaths } from '../../src/config/environment.js';
 import type { HostStats } from '../../src/provision/events.js';
 import { ProcessExecutor } from '../../src/remote/executor.js';
 import { sensitive } from '../../src/secrets/sensitive.js';
-import { SecretStore } from '../../src/secrets/store.js';
+import { SecretStore, type StoredSecret } from '../../src/secrets/store.js';
 import {
   crvsBin,
   ensureDefaultLab,
@@ -322,6 +322,7 @@ describe('provisioning the lab', () => {
     });
     const mails: string[] = [];
     const smtp = smtpSink((m) => mails.push(m));
+    let previousWebhook: StoredSecret | undefined;
     await new Promise<void>((r) => http.listen(0, '10.77.0.1', r));
     await new Promise<void>((r) => smtp.listen(0, '10.77.0.1', r));
     const port = (http.address() as AddressInfo).port;
@@ -338,6 +339,7 @@ describe('provisioning the lab', () => {
       writeFileSync(spec, changed);
       const store = new SecretStore(new ProcessExecutor(), specPaths(lab.spec).store('qa'), 'qa');
       const secrets = await store.load(identity);
+      previousWebhook = secrets.get('ALERT_WEBHOOK_URL');
       const setAt = new Date().toISOString();
       secrets.set('ALERT_WEBHOOK_URL', { value: sensitive(`http://10.77.0.1:${port}/alerts`), setAt });
       secrets.set('SLACK_WEBHOOK_URL', { value: sensitive(`http://10.77.0.1:${port}/slack`), setAt });
@@ -367,6 +369,13 @@ describe('provisioning the lab', () => {
     } finally {
       http.close();
       smtp.close();
+      // The lab's receiver back in qa's store: the files after this one provision qa again, and its alerts (the
+      // monitor's in doctor.test) must reach the lab's receiver, not this test's, gone.
+      const store = new SecretStore(new ProcessExecutor(), specPaths(lab.spec).store('qa'), 'qa');
+      const secrets = await store.load(identity);
+      if (previousWebhook) secrets.set('ALERT_WEBHOOK_URL', previousWebhook);
+      secrets.delete('SLACK_WEBHOOK_URL');
+      await store.save(secrets, [readFileSync(`${identity}.pub`, 'utf8').trim()]);
     }
   });
 
