@@ -5,6 +5,7 @@ import type { DrillReport } from '../backup/drill-report.js';
 import type { ArchiveInfo } from '../backup/remote.js';
 import type { DnsFinding } from '../dns/plan.js';
 import type { ServerSpecification } from '../plan/capacity.js';
+import type { EgressResult } from './egress.js';
 import type { DiskSample, ServerFacts } from './probe.js';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'info';
@@ -310,6 +311,23 @@ export function drillFinding(
         status: 'ok',
         detail: `the last drill passed, ${age} minutes ago (${passed.archive ?? ''})`,
       };
+}
+
+/** Each way out a server was asked to try: it answered, or why not. */
+export function egressFindings(environment: string, server: string, results: EgressResult[]): Finding[] {
+  return results.map((r) => {
+    const where = `${r.name} ${r.host}:${r.port}`;
+    return r.ok
+      ? { environment, check: 'egress', subject: server, status: 'ok', detail: `${where} answers` }
+      : {
+          environment,
+          check: 'egress',
+          subject: server,
+          status: 'fail',
+          detail: `${where}: ${r.detail || 'no answer'}`,
+          action: `let ${server} reach ${r.host} on TCP ${r.port} (the data centre's firewall, or the address in the spec)`,
+        };
+  });
 }
 
 export function dnsFindings(environment: string, dns: DnsFinding[]): Finding[] {

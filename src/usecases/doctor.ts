@@ -16,12 +16,14 @@ import { GRACE_MINUTES, staleAfterMinutes } from '../config/freshness.js';
 import { longestGapMinutes } from '../config/schedule.js';
 import type { Spec } from '../config/schema.js';
 import type { DnsLookup } from '../dns/resolver.js';
+import { egressCommand, egressTargets, parseEgress } from '../doctor/egress.js';
 import { linkCommand, parseLink, parseProbe, probeCommand } from '../doctor/probe.js';
 import {
   backupFinding,
   diskFindings,
   dnsFindings,
   drillFinding,
+  egressFindings,
   type Finding,
   linkFinding,
   type Status,
@@ -30,6 +32,7 @@ import {
 } from '../doctor/verdicts.js';
 import { capacityPlan, type ServerSpecification } from '../plan/capacity.js';
 import { sizingInputs } from '../plan/sizing.js';
+import { openStore } from '../secrets/manage.js';
 import { archives, drills } from './backup.js';
 import { type Effects, type SpecContext, serverHost } from './context.js';
 import { checkEnvironmentDns } from './dns.js';
@@ -69,10 +72,38 @@ const dataPathOf = (environment: string) =>
       ? DATA_ROOT
       : '/';
 
+/** The alert webhooks of the environment's store, as the servers use them; none when the store cannot be read. */
+async function webhooks(
+  fx: Effects,
+  sc: SpecContext,
+  environment: string,
+): Promise<{ urls: { name: string; url: string }[]; note?: string }> {
+  const names = [
+    ['webhook', sc.spec.alerts.webhookSecret],
+    ['slack', sc.spec.alerts.slackWebhookSecret],
+  ].filter((n): n is [string, string] => Boolean(n[1]));
+  if (!names.length) return { urls: [] };
+  try {
+    const store = await openStore({ ...sc, exec: fx.exec, environment }).load(sc.identity);
+    return {
+      urls: names.flatMap(([name, secret]) => {
+        const value = store.get(secret)?.value.reveal();
+        return value ? [{ name, url: value }] : [];
+      }),
+    };
+  } catch (e) {
+    return { urls: [], note: `the alert webhooks were not tried: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
 async function serverChecks(fx: Effects, sc: SpecContext, environment: string): Promise<Finding[]> {
   const need = requirement(sc.spec, environment);
   const dataPath = dataPathOf(environment);
   const findings: Finding[] = [];
+  const hooks = await webhooks(fx, sc, environment);
+  if (hooks.note)
+    findings.push({ environment, check: 'egress', subject: environment, status: 'info', detail: hooks.note });
+  const targets = egressTargets(sc.spec, environmentKind(environment), hooks.urls);
   for (const server of serversOf(sc.spec, environment)) {
     fx.progress(`doctor: reading ${server.name} (${environment})`);
     let arrived: number | undefined;
@@ -100,6 +131,8 @@ async function serverChecks(fx: Effects, sc: SpecContext, environment: string): 
       ...serverFindings(environment, server.name, facts, need, dataPath, arrived ?? now),
       ...diskFindings(environment, server.name, facts, now),
     );
+    const out = await fx.exec.run(egressCommand(serverHost(sc.spec, environment, server, sc), targets));
+    findings.push(...egressFindings(environment, server.name, parseEgress(out.stdout)));
   }
   return findings;
 }

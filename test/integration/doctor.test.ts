@@ -87,6 +87,37 @@ describe('crvs doctor on the lab', () => {
     );
   });
 
+  it('egress: qa-1 reaches its mirror, registry and webhook; with the registry closed in its firewall, that one fails by name', () => {
+    const egress = (r: Report[]) =>
+      r[0]?.findings.filter((f) => f.check === 'egress').map((f) => [f.subject, f.status, f.detail]);
+    const open = doctor('qa', '--link-mb', '0');
+    // The lab has no mail server yet (issue 12): the spec's SMTP host refuses, as doctor says.
+    expect(egress(open.reports)).toEqual([
+      ['qa-1', 'ok', 'mirror 10.77.0.2:3142 answers'],
+      ['qa-1', 'ok', 'registry 10.77.0.2:5000 answers'],
+      ['qa-1', 'fail', 'smtp mail.lab.crvs.test:25: Connection refused'],
+      ['qa-1', 'ok', 'webhook 10.77.0.2:9000 answers'],
+    ]);
+    const rule = '-d 10.77.0.2 -p tcp --dport 5000 -j REJECT';
+    inside('qa-1', `iptables -I OUTPUT 1 ${rule}`);
+    try {
+      const closed = doctor('qa', '--link-mb', '0');
+      expect(egress(closed.reports)?.[1]).toEqual([
+        'qa-1',
+        'fail',
+        'registry 10.77.0.2:5000: Connection refused',
+      ]);
+      const registry = closed.reports[0]?.findings.find(
+        (f) => f.check === 'egress' && f.detail.startsWith('registry'),
+      );
+      expect(registry?.action).toBe(
+        "let qa-1 reach 10.77.0.2 on TCP 5000 (the data centre's firewall, or the address in the spec)",
+      );
+    } finally {
+      inside('qa-1', `iptables -D OUTPUT ${rule}`);
+    }
+  });
+
   it('the link: shaped to 5 Mbit/s it fails the guide minimum, at 20 Mbit/s it passes, each within 25% of the rate', () => {
     const mbits = (f: Finding | undefined) => Number(/^([\d.]+) Mbit\/s/.exec(f?.detail ?? '')?.[1]);
     expect(labCmd('shape', '--rate', '5mbit').status).toBe(0);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../../src/backup/drill-report.js';
+import type { Spec } from '../../../src/config/schema.js';
+import { egressTargets, parseEgress, registryEndpoint } from '../../../src/doctor/egress.js';
 import { parseLink, parseProbe, type ServerFacts } from '../../../src/doctor/probe.js';
 import {
   backupFinding,
@@ -8,6 +10,7 @@ import {
   diskFindings,
   dnsFindings,
   drillFinding,
+  egressFindings,
   estimateGrowth,
   linkFinding,
   serverFindings,
@@ -337,5 +340,46 @@ describe('DNS, the verdict of a whole report, the checklist', () => {
   it("lists the guide's data-centre items, the 10 Mbit/s minimum and the VPN among them", () => {
     expect(DATA_CENTRE_CHECKLIST).toHaveLength(9);
     expect(DATA_CENTRE_CHECKLIST.join('\n')).toMatch(/Tier 2 or Tier 3[\s\S]*10 Mbit\/s[\s\S]*VPN/);
+  });
+});
+
+describe('egress', () => {
+  it('the targets from the spec: the registry where pulls really go, SMTP, the webhooks by host and port only', () => {
+    const spec = {
+      registry: { host: 'docker.io', insecure: false },
+      smtp: { host: 'smtp.gov.example', port: 587 },
+    };
+    const hooks = [
+      { name: 'webhook', url: 'https://hooks.gov.example/services/T0KEN/secret-path' },
+      { name: 'slack', url: 'not a url' },
+    ];
+    expect(egressTargets(spec as Spec, 'application', hooks)).toEqual([
+      { name: 'registry', host: 'registry-1.docker.io', port: 443 },
+      { name: 'smtp', host: 'smtp.gov.example', port: 587 },
+      { name: 'webhook', host: 'hooks.gov.example', port: 443 },
+    ]);
+    // No stack on the backup server or the jump host: nothing to pull.
+    expect(egressTargets(spec as Spec, 'backup', []).map((t) => t.name)).toEqual(['smtp']);
+    expect(registryEndpoint('10.77.0.2:5000', true)).toEqual({ host: '10.77.0.2', port: 5000 });
+    expect(registryEndpoint('ghcr.io', false)).toEqual({ host: 'ghcr.io', port: 443 });
+    expect(registryEndpoint('registry.lab', true)).toEqual({ host: 'registry.lab', port: 80 });
+  });
+
+  it("the server's answers, recorded on the lab's qa-1 (its apt proxy as the mirror, no mail server in the lab)", () => {
+    const answer =
+      'egress mirror 10.77.0.2 3142 ok\negress smtp mail.lab.crvs.test 25 fail Connection refused\nnoise\n';
+    const results = parseEgress(answer);
+    expect(results).toEqual([
+      { name: 'mirror', host: '10.77.0.2', port: 3142, ok: true, detail: '' },
+      { name: 'smtp', host: 'mail.lab.crvs.test', port: 25, ok: false, detail: 'Connection refused' },
+    ]);
+    expect(egressFindings('qa', 'qa-1', results).map((f) => [f.status, f.detail, f.action])).toEqual([
+      ['ok', 'mirror 10.77.0.2:3142 answers', undefined],
+      [
+        'fail',
+        'smtp mail.lab.crvs.test:25: Connection refused',
+        "let qa-1 reach mail.lab.crvs.test on TCP 25 (the data centre's firewall, or the address in the spec)",
+      ],
+    ]);
   });
 });
