@@ -143,6 +143,14 @@ export class ProcessExecutor implements Executor {
   }
 }
 
+/** The last line of a command's output that says something (ssh-keyscan's `#` comments aside), for a message. */
+export const lastLine = (text: string): string =>
+  text
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .at(-1) ?? '';
+
 /**
  * The error of a failed command: an ssh that OpenSSH ended over the server's host key is E_HOST_KEY (nothing
  * was sent to that server), anything else E_COMMAND with its stderr.

@@ -32,6 +32,7 @@ import {
 } from '../doctor/verdicts.js';
 import { capacityPlan, type ServerSpecification } from '../plan/capacity.js';
 import { sizingInputs } from '../plan/sizing.js';
+import { lastLine } from '../remote/executor.js';
 import { openStore } from '../secrets/manage.js';
 import { archives, drills } from './backup.js';
 import { type Effects, type SpecContext, serverHost } from './context.js';
@@ -50,8 +51,6 @@ export interface DoctorReport {
 }
 
 export const DEFAULT_LINK_BYTES = 4 * 1024 * 1024;
-
-const lastLine = (s: string) => s.trim().split('\n').slice(-1)[0] ?? '';
 
 /** The guide's minimum for a server of this environment; none for a jump host. */
 function requirement(spec: Spec, environment: string): ServerSpecification | undefined {

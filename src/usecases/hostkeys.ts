@@ -8,6 +8,7 @@ import { ENVIRONMENTS } from '../config/environment.js';
 import { fingerprint, parseHostKey, type ScanStatus, scannedKeys, scanStatus } from '../config/host-key.js';
 import { jumpHop } from '../config/host-keys.js';
 import { UsageError } from '../errors.js';
+import { lastLine } from '../remote/executor.js';
 import { keyscanArgv, refuseHostKey } from '../remote/host-keys.js';
 import { freeLocalPorts } from '../remote/local-ports.js';
 import { tunnelArgv, tunnelExitArgv } from '../remote/ssh.js';
@@ -78,7 +79,7 @@ export async function scanHostKeys(fx: Effects, sc: SpecContext, names: string[]
       });
       if (tunnel.code !== 0) {
         refuseHostKey('the jump host', trust, tunnel.stderr);
-        const why = lastLine(tunnel.stderr) ?? `exit ${tunnel.code}`;
+        const why = lastLine(tunnel.stderr) || `exit ${tunnel.code}`;
         for (const [index, s] of servers.entries())
           rows.push({
             environment,
@@ -143,13 +144,6 @@ export function withHostKeys(specText: string, rows: ScannedKey[]): { text: stri
 export const allPinned = (rows: ScannedKey[]): boolean =>
   rows.every((r) => r.status === 'pinned' || r.status === 'extra');
 
-const lastLine = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .at(-1);
-
 /** One server's keys, asked at `address:port` (the server itself, or the local end of a tunnel to it). */
 async function scanOne(
   fx: Effects,
@@ -172,7 +166,7 @@ async function scanOne(
         key: '',
         fingerprint: '',
         status: 'unreachable',
-        detail: lastLine(r.stderr) ?? `no key (exit ${r.code})`,
+        detail: lastLine(r.stderr) || `no key (exit ${r.code})`,
       },
     ];
   const rows = found.map((key) => {
