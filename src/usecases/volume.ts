@@ -2,6 +2,7 @@
 // stays locked (its key is not on the server) and the stores do not start; unlock opens it with the key from the
 // environment's secrets store, and Swarm starts the stores again by itself.
 import { applicationEnvironment, dataServer } from '../config/environment.js';
+import { hostTrust } from '../config/host-keys.js';
 import { environmentEncrypted } from '../config/rules.js';
 import { CrvsError, UsageError } from '../errors.js';
 import {
@@ -12,6 +13,8 @@ import {
   volumeStatusCommand,
   WRONG_KEY,
 } from '../provision/data-volume.js';
+import { lastLine } from '../remote/executor.js';
+import { refuseHostKey } from '../remote/host-keys.js';
 import { DATA_VOLUME_KEY } from '../secrets/catalogue.js';
 import { openStore } from '../secrets/manage.js';
 import { type Effects, type SpecContext, serverHost } from './context.js';
@@ -26,8 +29,6 @@ export interface VolumeReport {
   action?: string;
 }
 
-const lastLine = (s: string) => s.trim().split('\n').slice(-1)[0] ?? '';
-
 export async function volumeStatus(fx: Effects, sc: SpecContext, environment: string): Promise<VolumeReport> {
   applicationEnvironment(sc.spec, environment);
   const server = dataServer(sc.spec, environment);
@@ -35,6 +36,9 @@ export async function volumeStatus(fx: Effects, sc: SpecContext, environment: st
   if (!environmentEncrypted(sc.spec, environment)) return { ...base, encrypted: false, state: 'plain' };
   const r = await fx.exec.run(volumeStatusCommand(serverHost(sc.spec, environment, server, sc)));
   const state = parseVolumeState(r.code, r.stdout, r.stderr);
+  // ssh refused the server over its host key: that, not the volume, is what the operator must hear.
+  if (!state)
+    refuseHostKey(server.name, hostTrust(sc.spec, sc.knownHosts, server.address, server.sshPort), r.stderr);
   if (!state)
     throw new CrvsError(
       'E_DATA_VOLUME',

@@ -386,6 +386,32 @@ describe('the deploy flow: a plan, then apply', () => {
     ]);
   });
 
+  it('a data node that ssh refuses over its host key is a host-key error, not a volume one', async () => {
+    const production = spec.environments.production as NonNullable<typeof spec.environments.production>;
+    const prod: EnvironmentContext = {
+      ...c,
+      spec: {
+        ...spec,
+        environments: { ...spec.environments, production: { ...production, encryptData: true } },
+      },
+      environment: 'production',
+      manager: { ...m, environment: 'production' },
+    };
+    const p = await plan(new RecordingExecutor(responses(converged)));
+    const refused = new RecordingExecutor([
+      {
+        match: /crvs-data-volume status/,
+        result: {
+          code: 255,
+          stderr: 'No ED25519 host key is known for 10.77.0.22.\nHost key verification failed.\n',
+        },
+      },
+    ]);
+    const e = await applyRelease(fx(refused), prod, p).catch((x: unknown) => x);
+    expect((e as CrvsError).code).toBe('E_HOST_KEY');
+    expect((e as CrvsError).message).toMatch(/^prod-2/);
+  });
+
   it('refuses a plan made against another running release, and still unlocks', async () => {
     const exec = new RecordingExecutor(responses(converged));
     const p = await plan(exec);
