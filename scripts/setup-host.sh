@@ -14,7 +14,7 @@ fi
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-PACKAGES=(docker.io debootstrap ansible ansible-mitogen ansible-lint yamllint age openssh-client oathtool iproute2 ca-certificates git ssh-audit borgbackup)
+PACKAGES=(docker.io debootstrap ansible ansible-mitogen ansible-lint yamllint age openssh-client openssl oathtool iproute2 ca-certificates git ssh-audit borgbackup)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

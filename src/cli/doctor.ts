@@ -22,7 +22,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     program
       .command('doctor')
       .description(
-        "Check the deployment guide's requirements on the servers as they are: CPU, memory, disk, architecture, OS and clock against `crvs plan`; the link; DNS; disk use and when it fills; backups and restore drills.",
+        "Check the deployment guide's requirements on the servers as they are: CPU, memory, disk, architecture, OS and clock against `crvs plan`; the link; egress; DNS; TLS; disk use and when it fills; backups and restore drills.",
       )
       .argument('[environments...]', 'environments to check (default: every one the spec defines)')
       .option('--resolver <address>', "ask this DNS server (address or address:port) instead of the system's")
@@ -54,9 +54,11 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     const { DATA_CENTRE_CHECKLIST } = await import('../doctor/verdicts.js');
     const { nodeLookup } = await import('../dns/resolver.js');
     const { s, fx, out } = await specContext(ctx, o);
+    const { readCertificate } = await import('../doctor/tls.js');
     const reports = await doctor(fx, s, environments, {
       linkBytes: Math.round(o.linkMb * 1024 * 1024),
       dns: nodeLookup(o.resolver),
+      certificate: (address, port, name) => readCertificate(address, port, name),
     });
     if (o.json)
       out.out(JSON.stringify(o.checklist ? { reports, checklist: DATA_CENTRE_CHECKLIST } : reports, null, 2));

@@ -18,6 +18,7 @@ import type { Spec } from '../config/schema.js';
 import type { DnsLookup } from '../dns/resolver.js';
 import { egressCommand, egressTargets, parseEgress } from '../doctor/egress.js';
 import { linkCommand, parseLink, parseProbe, probeCommand } from '../doctor/probe.js';
+import { type ServedCertificate, tlsFinding } from '../doctor/tls.js';
 import {
   backupFinding,
   diskFindings,
@@ -36,12 +37,18 @@ import { lastLine } from '../remote/executor.js';
 import { openStore } from '../secrets/manage.js';
 import { archives, drills } from './backup.js';
 import { type Effects, type SpecContext, serverHost } from './context.js';
-import { checkEnvironmentDns } from './dns.js';
+import { checkEnvironmentDns, stackHosts } from './dns.js';
 
 export interface DoctorOptions {
   /** Bytes sent to time the link; 0 skips the link test. */
   linkBytes: number;
   dns: DnsLookup;
+  /** One TLS handshake: the certificate `address:port` serves for `name` (src/doctor/tls.ts readCertificate). */
+  certificate: (
+    address: string,
+    port: number,
+    name: string,
+  ) => Promise<ServedCertificate | { error: string }>;
 }
 
 export interface DoctorReport {
@@ -187,6 +194,41 @@ async function backupChecks(fx: Effects, sc: SpecContext, environment: string): 
   }
 }
 
+/** The certificate each routed name serves on 443, at the address DNS gives (else the manager's). */
+async function tlsChecks(
+  fx: Effects,
+  sc: SpecContext,
+  environment: string,
+  o: DoctorOptions,
+): Promise<Finding[]> {
+  if (sc.spec.stack.preset === 'demo')
+    return [
+      {
+        environment,
+        check: 'tls',
+        subject: environment,
+        status: 'info',
+        detail: 'the demo stack serves plain HTTP on port 80: no certificate to check',
+      },
+    ];
+  const fallback = managerServer(sc.spec, environment).address;
+  const findings: Finding[] = [];
+  for (const name of stackHosts(sc, environment)) {
+    fx.progress(`doctor: reading the certificate of ${name}`);
+    const address = (await o.dns.resolve4(name).catch(() => []))[0] ?? fallback;
+    findings.push(
+      tlsFinding(
+        environment,
+        name,
+        await o.certificate(address, 443, name),
+        sc.spec.tls.mode,
+        fx.now().getTime(),
+      ),
+    );
+  }
+  return findings;
+}
+
 export async function doctor(
   fx: Effects,
   sc: SpecContext,
@@ -206,6 +248,7 @@ export async function doctor(
         ...dnsFindings(environment, (await checkEnvironmentDns(sc, environment, o.dns)).findings),
       );
     }
+    if (isApplicationEnvironment(environment)) findings.push(...(await tlsChecks(fx, sc, environment, o)));
     findings.push(...(await backupChecks(fx, sc, environment)));
     reports.push({ environment, status: worst(findings), findings });
   }
