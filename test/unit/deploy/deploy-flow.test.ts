@@ -342,10 +342,10 @@ describe('the deploy flow: a plan, then apply', () => {
     expect(lines).toContain('app 2/2');
   });
 
-  it("refuses to deploy production while its data node's encrypted volume is locked, before taking the lock", async () => {
-    // A spec that opts production into the encrypted volume (it is off by default).
+  /** A spec that opts production into the encrypted volume (it is off by default). */
+  const encryptedProduction = (): EnvironmentContext => {
     const production = spec.environments.production as NonNullable<typeof spec.environments.production>;
-    const prod: EnvironmentContext = {
+    return {
       ...c,
       spec: {
         ...spec,
@@ -354,6 +354,10 @@ describe('the deploy flow: a plan, then apply', () => {
       environment: 'production',
       manager: { ...m, environment: 'production' },
     };
+  };
+
+  it("refuses to deploy production while its data node's encrypted volume is locked, before taking the lock", async () => {
+    const prod = encryptedProduction();
     const exec = new RecordingExecutor(responses(converged));
     const p = await plan(exec);
     const locked = new RecordingExecutor([
@@ -387,16 +391,7 @@ describe('the deploy flow: a plan, then apply', () => {
   });
 
   it('a data node that ssh refuses over its host key is a host-key error, not a volume one', async () => {
-    const production = spec.environments.production as NonNullable<typeof spec.environments.production>;
-    const prod: EnvironmentContext = {
-      ...c,
-      spec: {
-        ...spec,
-        environments: { ...spec.environments, production: { ...production, encryptData: true } },
-      },
-      environment: 'production',
-      manager: { ...m, environment: 'production' },
-    };
+    const prod = encryptedProduction();
     const p = await plan(new RecordingExecutor(responses(converged)));
     const refused = new RecordingExecutor([
       {

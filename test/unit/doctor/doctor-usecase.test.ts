@@ -5,19 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { Effects } from '../../../src/usecases/context.js';
 import { doctor } from '../../../src/usecases/doctor.js';
-import { specFrom } from '../helpers/spec.js';
+import { labSpecContext } from '../helpers/spec.js';
 
 // crvs doctor qa on the lab's example spec, with a scripted executor answering as the lab's qa-1 did (the recorded
 // probe), a DNS stub and no handshake: which commands reach the server, and how the answers become one report.
-const dir = mkdtempSync(join(tmpdir(), 'crvs-doctor-'));
-const specFile = join(dir, 'crvs.yaml');
-writeFileSync(specFile, readFileSync('examples/lab/crvs.yaml', 'utf8'));
-const sc = {
-  spec: specFrom(specFile),
-  specFile,
-  identity: join(dir, 'id_ed25519'),
-  knownHosts: join(dir, 'known_hosts'),
-};
+const sc = labSpecContext('crvs-doctor-');
 const probe = readFileSync('test/fixtures/doctor/probe-qa-1.txt', 'utf8');
 const clock = Number(/^clock (\S+)/m.exec(probe)?.[1]) * 1000;
 const fx = (exec: RecordingExecutor): Effects => ({

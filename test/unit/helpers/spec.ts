@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
 
@@ -71,3 +73,16 @@ backups:
 stack:
   version: v1.9.0
 `;
+
+/** The lab example copied into a fresh folder, with the identity and known hosts a use case reads beside it. */
+export function labSpecContext(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const specFile = join(dir, 'crvs.yaml');
+  writeFileSync(specFile, readFileSync('examples/lab/crvs.yaml', 'utf8'));
+  return {
+    spec: specFrom(specFile),
+    specFile,
+    identity: join(dir, 'id_ed25519'),
+    knownHosts: join(dir, 'known_hosts'),
+  };
+}

@@ -11,18 +11,10 @@ import { RecordingExecutor } from '../../../src/remote/executor.js';
 import { sensitive } from '../../../src/secrets/sensitive.js';
 import type { Effects } from '../../../src/usecases/context.js';
 import { provision } from '../../../src/usecases/provision.js';
-import { specFrom } from '../helpers/spec.js';
+import { labSpecContext } from '../helpers/spec.js';
 
 // `crvs provision --check` on servers crvs has or has not provisioned, with a scripted executor (no servers).
-const dir = mkdtempSync(join(tmpdir(), 'crvs-check-'));
-const specFile = join(dir, 'crvs.yaml');
-writeFileSync(specFile, readFileSync('examples/lab/crvs.yaml', 'utf8'));
-const s = {
-  spec: specFrom(specFile),
-  specFile,
-  identity: join(dir, 'id_ed25519'),
-  knownHosts: join(dir, 'known_hosts'),
-};
+const s = labSpecContext('crvs-check-');
 const options = { environments: ['production'], check: true };
 const fx = (exec: RecordingExecutor, progress: (l: string) => void = () => {}): Effects => ({
   exec,
@@ -131,7 +123,7 @@ describe('provision without an admin', () => {
     await expect(provision(fx(exec), none, options)).rejects.toMatchObject({
       code: 'E_NO_ADMIN',
       exitCode: 2,
-      message: `${specFile} has no present admin: hardening production would leave nobody able to log in`,
+      message: `${s.specFile} has no present admin: hardening production would leave nobody able to log in`,
     });
     expect(exec.commands).toEqual([]);
   });
