@@ -57,8 +57,6 @@ export interface DoctorReport {
   findings: Finding[];
 }
 
-export const DEFAULT_LINK_BYTES = 4 * 1024 * 1024;
-
 /** The guide's minimum for a server of this environment; none for a jump host. */
 function requirement(spec: Spec, environment: string): ServerSpecification | undefined {
   const kind = environmentKind(environment);
