@@ -14,6 +14,8 @@ const inside = (server: string, command: string) =>
     encoding: 'utf8',
   }).stdout.trim();
 const labCmd = (...args: string[]) => crvsBin(['lab', ...args, '--dir', lab.dir]);
+/** The lab's webhook receiver (crvs lab alerts). */
+const RECEIVER = 'http://10.77.0.2:9000/alerts';
 
 interface Finding {
   environment: string;
@@ -43,6 +45,12 @@ const find = (r: Report[], check: string, subject?: string) =>
 beforeAll(() => {
   lab = ensureDefaultLab();
   ensureProvisioned(lab, ['qa', 'production', 'staging', 'backup', 'jump'], env());
+  // qa's alerts go to the lab's receiver, as crvs demo sets it (an earlier file may have pointed them elsewhere).
+  const set = crvsBin(['secrets', 'set', 'qa', 'ALERT_WEBHOOK_URL', '--spec', lab.spec], {
+    env: env(),
+    input: RECEIVER,
+  });
+  if (set.status !== 0) throw new Error(set.stderr);
 }, 25 * 60_000);
 afterAll(() => {
   labCmd('shape', '--clear');

@@ -369,11 +369,12 @@ describe('provisioning the lab', () => {
     } finally {
       http.close();
       smtp.close();
-      // The lab's receiver back in qa's store: the files after this one provision qa again, and its alerts (the
-      // monitor's in doctor.test) must reach the lab's receiver, not this test's, gone.
+      // qa's store as it was (the lab's receiver, or no webhook yet, which crvs demo's secrets init then fills): the
+      // files after this one provision qa again, and its alerts must not go to this test's receiver, gone.
       const store = new SecretStore(new ProcessExecutor(), specPaths(lab.spec).store('qa'), 'qa');
       const secrets = await store.load(identity);
       if (previousWebhook) secrets.set('ALERT_WEBHOOK_URL', previousWebhook);
+      else secrets.delete('ALERT_WEBHOOK_URL');
       secrets.delete('SLACK_WEBHOOK_URL');
       await store.save(secrets, [readFileSync(`${identity}.pub`, 'utf8').trim()]);
     }
