@@ -32,7 +32,7 @@ import {
   worst,
 } from '../doctor/verdicts.js';
 import { capacityPlan, type ServerSpecification } from '../plan/capacity.js';
-import { sizingInputs } from '../plan/sizing.js';
+import { DEFAULT_RATES, sizingInputs } from '../plan/sizing.js';
 import { lastLine } from '../remote/executor.js';
 import { openStore } from '../secrets/manage.js';
 import { archives, drills } from './backup.js';
@@ -62,8 +62,7 @@ function requirement(spec: Spec, environment: string): ServerSpecification | und
   const kind = environmentKind(environment);
   if (kind === 'jump') return undefined;
   // Without a sizing section the disks are held to the operating system's share alone (population 0).
-  const inputs = sizingInputs(spec.sizing) ?? sizingInputs(undefined, { population: 0 });
-  if (!inputs) return undefined;
+  const inputs = sizingInputs(spec.sizing) ?? { population: 0, ...DEFAULT_RATES };
   const plan = capacityPlan(inputs, spec.phase ?? inferPhase(spec));
   return plan.specifications.find((s) => s.environment === environment);
 }

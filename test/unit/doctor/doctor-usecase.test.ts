@@ -91,6 +91,27 @@ describe('crvs doctor, as a use case', () => {
     expect(report?.findings.map((f) => f.check)).toEqual(['reachable', 'dns', 'tls']);
   });
 
+  it("without a sizing section, production's disks are held to the operating system's 100 GB alone", async () => {
+    const exec = new RecordingExecutor([{ match: /sudo -n bash -s/, result: { stdout: probe } }]);
+    const { sizing: _, ...unsized } = sc.spec;
+    const [report] = await doctor(
+      fx(exec),
+      { ...sc, spec: { ...unsized } as typeof sc.spec },
+      ['production'],
+      {
+        linkBytes: 0,
+        dns,
+        certificate: noHandshake,
+      },
+    );
+    expect(
+      report?.findings.filter((f) => f.check === 'disk-size').map((f) => [f.subject, f.status, f.detail]),
+    ).toEqual([
+      ['prod-1', 'ok', '270.6 GB at /data (production needs 100 GB)'],
+      ['prod-2', 'ok', '270.6 GB at /data (production needs 100 GB)'],
+    ]);
+  });
+
   it('refuses an environment the spec does not define before reaching any server', async () => {
     const exec = new RecordingExecutor();
     await expect(
