@@ -54,8 +54,9 @@ export function egressTargets(
 export const EGRESS_SCRIPT = `set -u
 try() {
   local why
-  if why=$(timeout 5 bash -c "exec 3<>/dev/tcp/$2/$3" 2>&1); then echo "egress $1 $2 $3 ok"
-  else echo "egress $1 $2 $3 fail \${why:-no answer within 5 s}" | head -1 | sed 's/ bash: / /; s/line [0-9]*: //; s/connect: //'
+  # The host and port reach the inner shell as its arguments, never as part of its script.
+  if why=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' crvs-egress "$2" "$3" 2>&1); then echo "egress $1 $2 $3 ok"
+  else echo "egress $1 $2 $3 fail \${why:-no answer within 5 s}" | head -1 | sed 's/ crvs-egress: / /; s/line [0-9]*: //; s/connect: //'
   fi
 }
 proxy=$(apt-config dump Acquire::http::Proxy 2>/dev/null | sed -n 's/^Acquire::http::Proxy "\\(.*\\)";$/\\1/p' | head -1)
@@ -72,13 +73,25 @@ for t in "$@"; do
 done
 `;
 
+/** A host name or IPv4 address and nothing else: the script splits its words on `=` and `:`. */
+const PLAIN_HOST = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
+
 export const egressCommand = (host: RemoteHost, targets: EgressTarget[]) =>
-  onHost(host, cmd('bash', '-s', '--', ...targets.map((t) => `${t.name}=${t.host}:${t.port}`)), {
-    stdin: EGRESS_SCRIPT,
-    description: `try the way out of a server of ${host.environment}`,
-    allowFailure: true,
-    timeoutMs: 120_000,
-  });
+  onHost(
+    host,
+    cmd(
+      'bash',
+      '-s',
+      '--',
+      ...targets.filter((t) => PLAIN_HOST.test(t.host)).map((t) => `${t.name}=${t.host}:${t.port}`),
+    ),
+    {
+      stdin: EGRESS_SCRIPT,
+      description: `try the way out of a server of ${host.environment}`,
+      allowFailure: true,
+      timeoutMs: 120_000,
+    },
+  );
 
 export interface EgressResult {
   name: string;

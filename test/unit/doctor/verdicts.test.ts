@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../../src/backup/drill-report.js';
 import type { Spec } from '../../../src/config/schema.js';
-import { egressTargets, parseEgress, registryEndpoint } from '../../../src/doctor/egress.js';
+import { egressCommand, egressTargets, parseEgress, registryEndpoint } from '../../../src/doctor/egress.js';
 import { parseLink, parseProbe, type ServerFacts } from '../../../src/doctor/probe.js';
 import {
   backupFinding,
@@ -363,6 +363,15 @@ describe('egress', () => {
     expect(registryEndpoint('10.77.0.2:5000', true)).toEqual({ host: '10.77.0.2', port: 5000 });
     expect(registryEndpoint('ghcr.io', false)).toEqual({ host: 'ghcr.io', port: 443 });
     expect(registryEndpoint('registry.lab', true)).toEqual({ host: 'registry.lab', port: 80 });
+  });
+
+  it('a host with anything but letters, digits, dots and dashes never reaches the command line', () => {
+    const host = { environment: 'qa', ssh: ['ssh', 'crvs@10.77.0.11'] };
+    const c = egressCommand(host, [
+      { name: 'webhook', host: 'a$(touch /tmp/x).example', port: 443 },
+      { name: 'smtp', host: 'smtp.gov.example', port: 587 },
+    ]);
+    expect(c.argv).toEqual(['ssh', 'crvs@10.77.0.11', 'bash -s -- smtp=smtp.gov.example:587']);
   });
 
   it("the server's answers, recorded on the lab's qa-1 (its apt proxy as the mirror, no mail server in the lab)", () => {
