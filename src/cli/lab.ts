@@ -218,7 +218,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
     .command('alerts')
     .description(
       "Alerts the lab's receiver got (it stands in for the country's webhook at http://<services>:9000/): " +
-        'every SSH login of a provisioned server, oldest first.',
+        "SSH logins, failed backup and restore units, and the servers' disk and CPU alerts, oldest first.",
     )
     .option('--last <n>', 'only the last n alerts', (v) => Number.parseInt(v, 10))
     .option(...dirFlag)
