@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CrvsError } from '../errors.js';
-import { DEFAULT_LAB_DIR } from '../lab/state.js';
+import { DEFAULT_LAB_DIR, labPaths, labSmtpSecrets } from '../lab/state.js';
 import { renderTable } from '../report/table.js';
 import type { DemoStep, HttpAnswer } from '../usecases/demo.js';
 import { type CliContext, examples } from './context.js';
@@ -37,7 +37,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const { demoHealth, demoPlan, runStages } = await import('../usecases/demo.js');
       const { loadSpec } = await import('../config/load.js');
       const out = ctx.output();
-      const plan = demoPlan(resolve(ctx.io.cwd, o.dir), ctx.io.env);
+      const dir = resolve(ctx.io.cwd, o.dir);
+      const plan = demoPlan(dir, ctx.io.env);
       const io = { ...ctx.io, env: { ...ctx.io.env, ...plan.env } };
       /** Runs one step; true when it succeeded (or failed as its plan accepts). */
       const runStep = async (step: DemoStep): Promise<boolean> => {
@@ -46,6 +47,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         const started = Date.now();
         const code = await ctx.runCommand(step.argv, {
           ...io,
+          // The lab relay's account, once the lab has made it: secrets init puts it in each store.
+          env: { ...io.env, ...labSmtpSecrets(labPaths(dir)) },
           stderr: (s) => {
             stderr += s;
             ctx.io.stderr(s);

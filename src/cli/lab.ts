@@ -26,6 +26,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
         ['crvs lab shape --rate 10mbit', "rehearse the seed's minimum link"],
         ['crvs lab stop prod-2', 'simulate a server failure'],
         ['crvs lab alerts', 'the SSH login alerts the lab received'],
+        ['crvs lab mail', 'the e-mails the lab relay delivered'],
         ['crvs lab down', 'remove everything the lab created'],
       ),
     );
@@ -248,6 +249,56 @@ export function registerLab(program: Command, ctx: CliContext): void {
         renderTable(
           ['RECEIVED', 'FROM', 'PATH', 'ALERT'],
           alerts.map((a) => [a.received, a.from, a.path, alertText(a)]),
+        ),
+      );
+    });
+
+  lab
+    .command('mail')
+    .description(
+      "E-mails the lab's relay (mail.<domain>, submission on 587 with STARTTLS and an account) delivered to " +
+        'addresses of the lab domain, oldest first: login, backup, monitor and doctor alerts sent by e-mail.',
+    )
+    .option('--last <n>', 'only the last n messages', (v) => Number.parseInt(v, 10))
+    .option('--to <address>', 'only messages to this address')
+    .option('--body', 'print each message with its text')
+    .option(...dirFlag)
+    .option('--json', 'print the messages, with their text, as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        ['crvs lab mail', 'what the technical staff would have read'],
+        ['crvs lab mail --to ops@lab.crvs.test --last 1 --body', 'the newest message to ops, in full'],
+      ),
+    )
+    .action(async (o: DirOption & { last?: number; to?: string; body?: boolean; json?: boolean }) => {
+      if (o.last !== undefined && !(o.last > 0)) throw new UsageError('--last takes a positive number');
+      const { labMail } = await import('../lab/ops.js');
+      const { out, run } = runner(o.json);
+      const to = o.to?.toLowerCase();
+      const all = (await labMail(run.exec, labPaths(dirOf(o)))).filter(
+        (m) => !to || m.to.some((a) => a.toLowerCase().includes(to)),
+      );
+      const messages = o.last ? all.slice(-o.last) : all;
+      if (o.json) {
+        out.out(JSON.stringify(messages, null, 2));
+        return;
+      }
+      if (!messages.length) {
+        out.out('no mail delivered yet (mail starts once servers are provisioned with the lab relay)');
+        return;
+      }
+      if (o.body) {
+        for (const m of messages)
+          out.out(
+            `Received: ${m.received}\nFrom: ${m.from}\nTo: ${m.to.join(', ')}\nSubject: ${m.subject}\n\n${m.body.trimEnd()}\n`,
+          );
+        return;
+      }
+      out.out(
+        renderTable(
+          ['RECEIVED', 'FROM', 'TO', 'SUBJECT'],
+          messages.map((m) => [m.received, m.from, m.to.join(', '), m.subject]),
         ),
       );
     });

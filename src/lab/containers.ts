@@ -105,6 +105,8 @@ export function runServer(t: LabTopology, server: LabServer, image: string): Com
 export const servicesVolumes = (t: LabTopology) => ({
   registry: `${t.name}-registry`,
   aptCache: `${t.name}-apt-cache`,
+  /** The lab CA and the relay's certificate: kept when the services container is replaced for a new image. */
+  mail: `${t.name}-mail`,
 });
 
 export function runServices(t: LabTopology, image: string): CommandSpec {
@@ -127,6 +129,8 @@ export function runServices(t: LabTopology, image: string): CommandSpec {
       `${v.registry}:/var/lib/docker-registry`,
       '--volume',
       `${v.aptCache}:/var/cache/apt-cacher-ng`,
+      '--volume',
+      `${v.mail}:/etc/crvs-lab/mail`,
       '--publish',
       `${t.services.registryPush}:5000`,
       '--network',
@@ -136,7 +140,7 @@ export function runServices(t: LabTopology, image: string): CommandSpec {
       image,
       '/sbin/init',
     ],
-    description: `start lab services (registry, DNS, apt cache) at ${t.services.address}`,
+    description: `start lab services (registry, DNS, apt cache, mail) at ${t.services.address}`,
   };
 }
 

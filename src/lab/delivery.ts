@@ -74,8 +74,63 @@ health:
     threshold: 3
 `;
 
-/** Writes the DNS configuration and makes sure registry, DNS and apt cache run. Idempotent. */
-export function servicesDeliveryScript(t: LabTopology): string {
+/** The lab relay's account, as a country's relay would give its operators one: alerts@<domain>. */
+const LAB_SMTP_LOCAL = 'alerts';
+export const labSmtpUser = (domain: string) => `${LAB_SMTP_LOCAL}@${domain}`;
+
+/** Where the lab's mail state lives in the services container (a named volume, see servicesVolumes). */
+export const LAB_MAIL_DIR = '/etc/crvs-lab/mail';
+
+/**
+ * The relay's lab-specific part: a lab CA (made once, kept in the mail volume), a certificate for mail.<domain>
+ * that it signs (made again when the name changes or it is within 30 days of expiry), the lab's domains as local,
+ * and the account whose password `crvs lab up` generated. The password travels in this script, on stdin.
+ */
+function mailSetup(t: LabTopology, password: string): string[] {
+  const m = LAB_MAIL_DIR;
+  const host = `mail.${t.domain}`;
+  const ec = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
+  const settings = [
+    `myhostname = ${host}`,
+    `mydomain = ${t.domain}`,
+    `mydestination = ${host}, ${t.domain}, localhost`,
+  ];
+  return [
+    'umask 077',
+    'mail_changed=0',
+    `if [ ! -s ${m}/ca.pem ] || [ ! -s ${m}/ca.key ]; then`,
+    `  openssl req -x509 ${ec} -days 3650 -subj ${quote(`/CN=crvs lab ${t.name} CA`)} \\`,
+    "    -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \\",
+    `    -keyout ${m}/ca.key -out ${m}/ca.pem 2>/dev/null`,
+    `  rm -f ${m}/cert.pem`,
+    'fi',
+    `if ! openssl verify -CAfile ${m}/ca.pem ${m}/cert.pem >/dev/null 2>&1 \\`,
+    `  || ! openssl x509 -in ${m}/cert.pem -noout -checkhost ${host} | grep -q 'does match' \\`,
+    `  || ! openssl x509 -in ${m}/cert.pem -noout -checkend $((30 * 86400)) >/dev/null; then`,
+    `  openssl req ${ec} -subj ${quote(`/CN=${host}`)} -keyout ${m}/key.pem -out ${m}/cert.csr 2>/dev/null`,
+    `  printf 'subjectAltName=DNS:%s\\nextendedKeyUsage=serverAuth\\nbasicConstraints=CA:FALSE\\n' ${quote(host)} > ${m}/cert.ext`,
+    `  openssl x509 -req -in ${m}/cert.csr -CA ${m}/ca.pem -CAkey ${m}/ca.key -CAcreateserial -days 398 \\`,
+    `    -extfile ${m}/cert.ext -out ${m}/cert.pem 2>/dev/null`,
+    `  rm -f ${m}/cert.csr ${m}/cert.ext`,
+    '  mail_changed=1',
+    'fi',
+    `chmod 0644 ${m}/ca.pem ${m}/cert.pem`,
+    `want=${quote(settings.join('\n'))}`,
+    'have="$(postconf myhostname mydomain mydestination)"',
+    'if [ "$have" != "$want" ]; then',
+    `  postconf -e ${settings.map(quote).join(' ')}`,
+    '  mail_changed=1',
+    'fi',
+    // printf is bash's own: the password is on no command line.
+    `printf '%s' ${quote(password)} | saslpasswd2 -p -c -u ${quote(t.domain)} ${LAB_SMTP_LOCAL}`,
+    'chown root:sasl /etc/sasldb2 && chmod 0640 /etc/sasldb2',
+    'umask 022',
+    'if [ "$mail_changed" = 1 ]; then systemctl restart postfix.service; fi',
+  ];
+}
+
+/** Writes the DNS and mail configuration and makes sure registry, DNS, apt cache, alert receiver and relay run. */
+export function servicesDeliveryScript(t: LabTopology, mail: { password: string }): string {
   const conf = '/etc/dnsmasq.d/crvs-lab.conf';
   const registryConf = '/etc/docker/registry/config.yml';
   return [
@@ -90,14 +145,15 @@ export function servicesDeliveryScript(t: LabTopology): string {
     REGISTRY_CONFIG.trimEnd(),
     'CRVS_LAB_REGISTRY',
     `if cmp -s ${registryConf}.new ${registryConf}; then rm ${registryConf}.new; else mv ${registryConf}.new ${registryConf}; systemctl restart docker-registry.service; fi`,
-    'for unit in docker-registry dnsmasq apt-cacher-ng crvs-lab-alerts; do',
+    ...mailSetup(t, mail.password),
+    'for unit in docker-registry dnsmasq apt-cacher-ng crvs-lab-alerts postfix; do',
     '  systemctl is-active --quiet "$unit.service" || systemctl restart "$unit.service"',
     'done',
     'for _ in $(seq 1 60); do',
-    '  (exec 3<>/dev/tcp/127.0.0.1/5000 && exec 3<>/dev/tcp/127.0.0.1/3142 && exec 3<>/dev/tcp/127.0.0.1/9000) 2>/dev/null && break',
+    '  (exec 3<>/dev/tcp/127.0.0.1/5000 && exec 3<>/dev/tcp/127.0.0.1/3142 && exec 3<>/dev/tcp/127.0.0.1/9000 && exec 3<>/dev/tcp/127.0.0.1/587) 2>/dev/null && break',
     '  sleep 0.5',
     'done',
-    'systemctl is-active docker-registry.service dnsmasq.service apt-cacher-ng.service crvs-lab-alerts.service',
+    'systemctl is-active docker-registry.service dnsmasq.service apt-cacher-ng.service crvs-lab-alerts.service postfix.service',
     '',
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { CrvsError } from '../errors.js';
 import type { Executor } from '../remote/executor.js';
+import { parseJsonLines } from '../report/jsonl.js';
 import {
   containerStart,
   containerStop,
@@ -84,19 +85,8 @@ export interface LabAlert {
 
 export const ALERTS_LOG = '/var/log/crvs-lab/alerts.jsonl';
 
-/** The receiver's log, oldest first. Pure; a line cut short by a concurrent write is skipped. */
-export function parseAlerts(log: string): LabAlert[] {
-  const alerts: LabAlert[] = [];
-  for (const line of log.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      alerts.push(JSON.parse(line) as LabAlert);
-    } catch {
-      // a partial last line
-    }
-  }
-  return alerts;
-}
+/** The receiver's log, oldest first. */
+export const parseAlerts = (log: string): LabAlert[] => parseJsonLines<LabAlert>(log);
 
 /** One line of text per alert: the login alert's own text, else the body as JSON. */
 export function alertText(a: LabAlert): string {
@@ -118,6 +108,36 @@ export async function labAlerts(exec: Executor, paths: LabPaths): Promise<LabAle
       hint: 'is the lab up? crvs lab up (it also replaces a services container older than the receiver)',
     });
   return parseAlerts(r.stdout);
+}
+
+/** One message of the lab's mailbox, as lab/images/services/crvs-lab-mail.py prints it. */
+export interface LabMail {
+  /** When the relay delivered it (UTC, ISO 8601). */
+  received: string;
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+  /** The newest Received header on one line: the client, its TLS, its authenticated account. */
+  relay: string;
+}
+
+/** The mailbox reader's output, oldest first. */
+export const parseMail = (jsonl: string): LabMail[] => parseJsonLines<LabMail>(jsonl);
+
+export async function labMail(exec: Executor, paths: LabPaths): Promise<LabMail[]> {
+  const state = await readLabState(paths);
+  const container = state.topology.services.container;
+  const r = await exec.run({
+    argv: ['docker', 'exec', container, 'python3', '/usr/local/lib/crvs-lab/mail.py'],
+    allowFailure: true,
+    description: "read the lab's mailbox",
+  });
+  if (r.code !== 0)
+    throw new CrvsError('E_LAB_SERVICES', `cannot read the mailbox in ${container}: ${r.stderr.trim()}`, {
+      hint: 'is the lab up? crvs lab up (it also replaces a services container older than the mail relay)',
+    });
+  return parseMail(r.stdout);
 }
 
 export async function labStop(run: LabRun, paths: LabPaths, server: string): Promise<void> {

@@ -1,9 +1,10 @@
 // The lab's files on the operator's machine: its ready-to-use spec, key, SSH config and a record of what
 // it created. Everything lives in one directory (default .crvs/lab) that `crvs lab down` removes.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PreconditionError } from '../errors.js';
+import { labSmtpUser } from './delivery.js';
 import type { LabTopology } from './topology.js';
 
 export const DEFAULT_LAB_DIR = join('.crvs', 'lab');
@@ -14,6 +15,10 @@ export interface LabPaths {
   identity: string;
   publicKey: string;
   password: string;
+  /** The password of the lab relay's account (LAB_SMTP_USER), 0600 like the admin password. */
+  smtpPassword: string;
+  /** The lab CA's certificate, which signs the relay's certificate; the lab spec's smtp.ca. */
+  ca: string;
   sshConfig: string;
   knownHosts: string;
   state: string;
@@ -27,6 +32,8 @@ export function labPaths(dir: string): LabPaths {
     identity: join(d, 'id_ed25519'),
     publicKey: join(d, 'id_ed25519.pub'),
     password: join(d, 'admin-password'),
+    smtpPassword: join(d, 'smtp-password'),
+    ca: join(d, 'lab-ca.pem'),
     sshConfig: join(d, 'ssh_config'),
     knownHosts: join(d, 'known_hosts'),
     state: join(d, 'state.json'),
@@ -46,4 +53,17 @@ export async function readLabState(paths: LabPaths): Promise<LabState> {
   if (!existsSync(paths.state))
     throw new PreconditionError(`no lab in ${paths.dir}`, 'start one with: crvs lab up');
   return JSON.parse(await readFile(paths.state, 'utf8')) as LabState;
+}
+
+/**
+ * The lab relay's account as `secrets init` takes it ($CRVS_SECRET_SMTP_USERNAME and _PASSWORD, the lab spec's
+ * secret names), once `crvs lab up` has made it; empty before. Read when asked, since the demo makes the lab first.
+ */
+export function labSmtpSecrets(paths: LabPaths): Record<string, string> {
+  if (!existsSync(paths.smtpPassword) || !existsSync(paths.state)) return {};
+  const state = JSON.parse(readFileSync(paths.state, 'utf8')) as LabState;
+  return {
+    CRVS_SECRET_SMTP_USERNAME: labSmtpUser(state.topology.domain),
+    CRVS_SECRET_SMTP_PASSWORD: readFileSync(paths.smtpPassword, 'utf8').trim(),
+  };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadSpec } from '../config/load.js';
 import { DEMO_BASE_IMAGE } from '../deploy/demo-images.js';
@@ -23,7 +23,7 @@ import {
   servicesVolumes,
   volumeCreate,
 } from './containers.js';
-import { type Delivery, serverDeliveryScript, servicesDeliveryScript } from './delivery.js';
+import { type Delivery, LAB_MAIL_DIR, serverDeliveryScript, servicesDeliveryScript } from './delivery.js';
 import { ensureHost } from './host.js';
 import {
   buildImage,
@@ -137,29 +137,37 @@ async function ensureSecrets(run: LabRun, paths: LabPaths): Promise<Delivery> {
       description: 'generate the lab SSH key',
     });
   }
-  if (!existsSync(paths.password))
-    await writeFile(paths.password, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
-  await chmod(paths.password, 0o600);
   return {
     publicKey: (await readFile(paths.publicKey, 'utf8')).trim(),
-    password: sensitive((await readFile(paths.password, 'utf8')).trim(), 'lab password').reveal(),
+    password: await ensurePassword(paths.password, 'lab password'),
     aptProxy: '',
   };
 }
 
-/** The spec the lab writes for itself: the template with the lab key as the first admin's key. */
+/** A password of the lab's, made once from the CSPRNG and kept 0600 in the lab directory. */
+async function ensurePassword(file: string, what: string): Promise<string> {
+  if (!existsSync(file)) await writeFile(file, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return sensitive((await readFile(file, 'utf8')).trim(), what).reveal();
+}
+
+/**
+ * The spec the lab writes for itself: the template with the lab key as the first admin's key, and, when the spec
+ * sends mail through the lab relay, the lab CA that signs the relay's certificate (a file beside the spec).
+ */
 export function labSpecText(
   template: string,
   publicKey: string,
   source: string,
-  registry?: { address: string; push: string },
+  lab?: { registry: { address: string; push: string }; mail: { host: string; ca: string } },
 ): string {
   const doc = parseDocument(template);
   if (doc.hasIn(['admins', 0])) doc.setIn(['admins', 0, 'sshKeys'], [publicKey]);
   else doc.set('admins', [{ name: 'ops', sshKeys: [publicKey] }]);
   // The host pushes to the lab registry through its loopback publish (Docker trusts 127.0.0.0/8 registries).
-  if (registry && doc.getIn(['registry', 'host']) === registry.address)
-    doc.setIn(['registry', 'pushVia'], registry.push);
+  if (lab && doc.getIn(['registry', 'host']) === lab.registry.address)
+    doc.setIn(['registry', 'pushVia'], lab.registry.push);
+  if (lab && doc.getIn(['smtp', 'host']) === lab.mail.host) doc.setIn(['smtp', 'ca'], lab.mail.ca);
   const header = ` Written by crvs lab up from ${source}; the first admin's key is the lab key.`;
   doc.commentBefore = doc.commentBefore ? `${header}\n${doc.commentBefore}` : header;
   return doc.toString({ lineWidth: 0 });
@@ -215,8 +223,8 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
   await writeFile(
     paths.spec,
     labSpecText(await readFile(options.specFile, 'utf8'), delivery.publicKey, options.specFile, {
-      address: `${t.services.address}:5000`,
-      push: t.services.registryPush,
+      registry: { address: `${t.services.address}:5000`, push: t.services.registryPush },
+      mail: { host: `mail.${t.domain}`, ca: basename(paths.ca) },
     }),
   );
 
@@ -239,9 +247,19 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
   );
   if (services) run.progress(`lab services ${services} at ${t.services.address}`);
   if (services === 'created' || services === 'replaced') created.push(t.services.container);
+  const smtpPassword = await ensurePassword(paths.smtpPassword, 'lab SMTP password');
   await run.exec.run(
-    execScript(t.services.container, servicesDeliveryScript(t), 'configure registry, DNS and apt cache'),
+    execScript(
+      t.services.container,
+      servicesDeliveryScript(t, { password: smtpPassword }),
+      'configure registry, DNS, apt cache and mail relay',
+    ),
   );
+  const ca = await run.exec.run({
+    argv: ['docker', 'exec', t.services.container, 'cat', `${LAB_MAIL_DIR}/ca.pem`],
+    description: "read the lab CA's certificate",
+  });
+  await writeFile(paths.ca, ca.stdout);
 
   for (const server of t.servers) {
     const outcome = await ensureContainer(run, server.container, async () => {

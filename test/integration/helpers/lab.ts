@@ -3,6 +3,7 @@ import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { labPaths, labSmtpSecrets } from '../../../src/lab/state.js';
 import { DEFAULT_LAB_NAME, LAB_LABEL } from '../../../src/lab/topology.js';
 import { packagePath } from '../../../src/paths.js';
 
@@ -148,8 +149,8 @@ export function ensureProvisioned(lab: LabInfo, environments: string[], env: Nod
 }
 
 /**
- * crvs against the lab's spec, as its operator: the lab key (which also opens the stores) and an alert webhook
- * for `secrets init` to take: the lab's receiver, as `crvs demo` gives, so that whichever file initialises an
+ * crvs against the lab's spec, as its operator: the lab key (which also opens the stores), and an alert webhook
+ * and the lab relay's account for `secrets init` to take: the lab's receiver and relay, as `crvs demo` gives, so that whichever file initialises an
  * environment first, its alerts reach `crvs lab alerts` (backup.test reads production's from there).
  * `must` fails the test with crvs's own error output.
  */
@@ -157,6 +158,7 @@ export function labCommands(lab: () => LabInfo) {
   const env = () => ({
     CRVS_IDENTITY: join(lab().dir, 'id_ed25519'),
     CRVS_SECRET_ALERT_WEBHOOK_URL: 'http://10.77.0.2:9000/alerts',
+    ...labSmtpSecrets(labPaths(lab().dir)),
   });
   const crvs = (...args: string[]) => crvsBin([...args, '--spec', lab().spec], { env: env() });
   const must = (...args: string[]) => {

@@ -213,6 +213,29 @@ describe('the spec the lab writes for itself', () => {
     expect(r.ok && r.spec.admins[0]?.sshKeys).toEqual([key]);
   });
 
+  it("sends the lab's mail through the lab relay, trusting the lab CA beside the spec, and no other relay", () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz7cnW5TpU1zoO2rG3XJf1o1XhtfLhW3GgS6dMzwYCM crvs-lab';
+    const lab = {
+      registry: { address: '10.77.0.2:5000', push: '127.0.0.1:19712' },
+      mail: { host: 'mail.lab.crvs.test', ca: 'lab-ca.pem' },
+    };
+    const r = validateSpecText(labSpecText(template, key, 'examples/lab/crvs.yaml', lab), 'lab.yaml');
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.spec.smtp).toEqual({
+      host: 'mail.lab.crvs.test',
+      port: 587,
+      secure: false,
+      sender: 'noreply@lab.crvs.test',
+      ca: 'lab-ca.pem',
+      usernameSecret: 'SMTP_USERNAME',
+      passwordSecret: 'SMTP_PASSWORD',
+    });
+    expect(r.spec.registry.pushVia).toBe('127.0.0.1:19712');
+    const elsewhere = template.replace('host: mail.lab.crvs.test', 'host: smtp.gov.example');
+    const other = validateSpecText(labSpecText(elsewhere, key, 'x.yaml', lab), 'lab.yaml');
+    expect(other.ok && other.spec.smtp?.ca).toBeUndefined();
+  });
+
   it("pins each server's host key read from inside it, by server name, in every environment", () => {
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz7cnW5TpU1zoO2rG3XJf1o1XhtfLhW3GgS6dMzwYCM';
     const other = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINB7nR/1lwxk/nT91McJJ80gfBmLhasxKvXXN8gXjrnV';
