@@ -17,6 +17,7 @@ import {
 import { hostTrust, jumpHop } from '../config/host-keys.js';
 import { environmentEncrypted, presentAdmins } from '../config/rules.js';
 import type { Spec } from '../config/schema.js';
+import { readSmtpCa } from '../config/smtp-ca.js';
 import { CrvsError, UsageError } from '../errors.js';
 import {
   type AnsibleEvent,
@@ -329,6 +330,7 @@ async function prepare(
     fx.progress(`${environment}: generated ${DATA_VOLUME_KEY} (the data volume's key) in its secrets store`);
   }
   const value = (name: string | undefined) => (name ? (secrets.get(name)?.value.reveal() ?? '') : '');
+  const smtpCa = await readSmtpCa(spec, sc.specFile);
   const vars: SecretVars = {
     crvs_totp_secrets: totp,
     crvs_alerts_webhook_url: value(spec.alerts.webhookSecret),
@@ -341,6 +343,7 @@ async function prepare(
           sender: spec.smtp.sender,
           username: value(spec.smtp.usernameSecret),
           password: value(spec.smtp.passwordSecret),
+          ...(smtpCa ? { ca: smtpCa } : {}),
         }
       : {},
     ...(environmentEncrypted(spec, environment) ? { crvs_data_volume_key: value(DATA_VOLUME_KEY) } : {}),

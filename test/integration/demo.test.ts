@@ -61,6 +61,20 @@ describe('crvs demo (the main job)', () => {
         from: from(server),
         body: { source: '10.77.0.1' },
       });
+    // And by e-mail: the demo gave every store the lab relay's account, and the relay delivered both.
+    const subjects = ['backup-1 (backup)', 'jump-1 (jump)'].map(
+      (s) => `SSH login: crvs from 10.77.0.1 on ${s}`,
+    );
+    let mail: { subject: string; relay: string }[] = [];
+    for (let i = 0; i < 30; i++) {
+      mail = JSON.parse(crvsBin(['lab', 'mail', '--json']).stdout);
+      if (subjects.every((s) => mail.some((m) => m.subject === s))) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    for (const subject of subjects)
+      expect(mail.find((m) => m.subject === subject)?.relay).toContain(
+        '(Authenticated sender: alerts@lab.crvs.test)',
+      );
   });
 
   it("crvs lab ssh runs the help's examples on provisioned servers without a failed login", () => {

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { specPaths } from '../../src/config/environment.js';
+import { labMail } from '../../src/lab/ops.js';
+import { labPaths, labSmtpSecrets } from '../../src/lab/state.js';
 import type { HostStats } from '../../src/provision/events.js';
 import { ProcessExecutor } from '../../src/remote/executor.js';
 import { sensitive } from '../../src/secrets/sensitive.js';
@@ -92,36 +94,6 @@ function onQa(command: string): string {
   return spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'sh', '-c', command], {
     encoding: 'utf8',
   }).stdout.trim();
-}
-
-/** A minimal SMTP receiver (greeting, 250 to every command, DATA until the lone dot): each message's text. */
-function smtpSink(onMail: (message: string) => void): NetServer {
-  return createNetServer((socket) => {
-    let buffer = '';
-    let inData = false;
-    socket.write('220 sink ESMTP\r\n');
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('utf8');
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n');
-          if (end < 0) return;
-          onMail(buffer.slice(0, end + 2));
-          buffer = buffer.slice(end + 5);
-          inData = false;
-          socket.write('250 queued\r\n');
-          continue;
-        }
-        const eol = buffer.indexOf('\r\n');
-        if (eol < 0) return;
-        const verb = buffer.slice(0, 4).toUpperCase();
-        buffer = buffer.slice(eol + 2);
-        if (verb === 'QUIT') return void socket.end('221 bye\r\n');
-        inData = verb === 'DATA';
-        socket.write(inData ? '354 end with a lone dot\r\n' : '250 ok\r\n');
-      }
-    });
-  });
 }
 
 beforeAll(() => {
@@ -308,7 +280,7 @@ describe('provisioning the lab', () => {
     unbanAll(lab.servers);
   });
 
-  it('alerts on every SSH login by webhook, Slack and email: who, from where, on which server', async () => {
+  it('alerts on every SSH login by webhook, Slack and e-mail through the lab relay (STARTTLS, account)', async () => {
     const posts: { path: string; body: Record<string, string> }[] = [];
     const http = createServer((req, res) => {
       let body = '';
@@ -320,22 +292,23 @@ describe('provisioning the lab', () => {
         res.end('ok');
       });
     });
-    const mails: string[] = [];
-    const smtp = smtpSink((m) => mails.push(m));
     let previousWebhook: StoredSecret | undefined;
     await new Promise<void>((r) => http.listen(0, '10.77.0.1', r));
-    await new Promise<void>((r) => smtp.listen(0, '10.77.0.1', r));
     const port = (http.address() as AddressInfo).port;
-    const smtpPort = (smtp.address() as AddressInfo).port;
+    const line = 'SSH login: ops from 10.77.0.1 on qa-1 (qa)';
+    const paths = labPaths(lab.dir);
+    const mailed = async () =>
+      (await labMail(new ProcessExecutor(), paths)).filter((m) => m.subject === line);
     try {
-      // The lab spec with a Slack webhook and its SMTP relay on this test's receivers.
+      // The lab spec with a Slack webhook; its mail goes to the lab relay, as crvs lab up wrote it.
       const spec = join(lab.dir, 'crvs-alerts.yaml');
       const text = readFileSync(lab.spec, 'utf8');
-      const changed = text
-        .replace(/host: mail\.lab\.crvs\.test\n(\s+)port: 25/, `host: 10.77.0.1\n$1port: ${smtpPort}`)
-        .replace(/( +)webhookSecret: ALERT_WEBHOOK_URL/, '$&\n$1slackWebhookSecret: SLACK_WEBHOOK_URL');
-      expect(changed).toContain(`host: 10.77.0.1\n  port: ${smtpPort}\n`);
+      const changed = text.replace(
+        /( +)webhookSecret: ALERT_WEBHOOK_URL/,
+        '$&\n$1slackWebhookSecret: SLACK_WEBHOOK_URL',
+      );
       expect(changed).toContain('  slackWebhookSecret: SLACK_WEBHOOK_URL\n');
+      expect(changed).toMatch(/host: mail\.lab\.crvs\.test\n {2}port: 587\b.*\n.*\n {2}ca: lab-ca\.pem\n/);
       writeFileSync(spec, changed);
       const store = new SecretStore(new ProcessExecutor(), specPaths(lab.spec).store('qa'), 'qa');
       const secrets = await store.load(identity);
@@ -343,16 +316,22 @@ describe('provisioning the lab', () => {
       const setAt = new Date().toISOString();
       secrets.set('ALERT_WEBHOOK_URL', { value: sensitive(`http://10.77.0.1:${port}/alerts`), setAt });
       secrets.set('SLACK_WEBHOOK_URL', { value: sensitive(`http://10.77.0.1:${port}/slack`), setAt });
+      // The relay's account, as secrets init takes it in every lab file; kept afterwards (it is the lab's).
+      const account = labSmtpSecrets(paths);
+      secrets.set('SMTP_USERNAME', { value: sensitive(account.CRVS_SECRET_SMTP_USERNAME ?? ''), setAt });
+      secrets.set('SMTP_PASSWORD', { value: sensitive(account.CRVS_SECRET_SMTP_PASSWORD ?? ''), setAt });
       const keys = [readFileSync(`${identity}.pub`, 'utf8').trim()];
       await store.save(secrets, keys);
       // Where alerts go is the alerts role's alone.
       provision(spec, ['qa'], 'alerts');
       posts.length = 0;
-      mails.length = 0;
+      const before = (await mailed()).length;
       expect(sshAs('ops', 'qa-1', 'true', ['-o', 'BatchMode=yes']).status).toBe(0);
-      for (let i = 0; i < 75 && (posts.length < 2 || mails.length < 1); i++)
-        await new Promise((r) => setTimeout(r, 200));
-      const line = 'SSH login: ops from 10.77.0.1 on qa-1 (qa)';
+      let mails = await mailed();
+      for (let i = 0; i < 40 && (posts.length < 2 || mails.length <= before); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        mails = await mailed();
+      }
       expect(posts.find((p) => p.path === '/alerts')?.body).toEqual({
         event: 'ssh-login',
         user: 'ops',
@@ -362,13 +341,15 @@ describe('provisioning the lab', () => {
         text: line,
       });
       expect(posts.find((p) => p.path === '/slack')?.body).toEqual({ text: line });
-      expect(mails).toHaveLength(1);
-      expect(mails[0]).toMatch(new RegExp(`^Subject: ${line.replace(/[().]/g, '\\$&')}\r$`, 'm'));
-      expect(mails[0]).toMatch(/^To: ops@lab\.crvs\.test\r$/m);
-      expect(mails[0]).toMatch(/^From: noreply@lab\.crvs\.test\r$/m);
+      expect(mails).toHaveLength(before + 1);
+      const mail = mails[mails.length - 1];
+      expect([mail?.from, mail?.to]).toEqual(['noreply@lab.crvs.test', ['ops@lab.crvs.test']]);
+      expect(JSON.parse(mail?.body ?? '')).toMatchObject({ event: 'ssh-login', user: 'ops', server: 'qa-1' });
+      // Postfix's own record of how it came: from qa-1, over TLS, with the lab's account.
+      expect(mail?.relay).toMatch(/^from \S+ \(\S+ \[10\.77\.0\.11\]\) \(using TLSv1\.[23] /);
+      expect(mail?.relay).toContain('(Authenticated sender: alerts@lab.crvs.test)');
     } finally {
       http.close();
-      smtp.close();
       // qa's store as it was (the lab's receiver, or no webhook yet, which crvs demo's secrets init then fills): the
       // files after this one provision qa again, and its alerts must not go to this test's receiver, gone.
       const store = new SecretStore(new ProcessExecutor(), specPaths(lab.spec).store('qa'), 'qa');

@@ -59,8 +59,13 @@ export const smtpSchema = doc(
       port: doc(z.int().min(1).max(65535).default(587), 'SMTP port.', 587),
       secure: doc(
         z.boolean().default(false),
-        'Implicit TLS (port 465). With false, STARTTLS is used when offered.',
+        'Implicit TLS (port 465). With false, STARTTLS is used when the server offers it, and credentials are never sent without it.',
         false,
+      ),
+      ca: doc(
+        z.string().min(1).optional(),
+        "Path (relative to crvs.yaml) of the PEM certificate of the CA that signs the relay's certificate, when it is a government or private CA. The servers then trust that CA alone for the relay; without it, the system's CAs. The certificate is always verified.",
+        'tls/smtp-ca.pem',
       ),
       sender: doc(z.email(), 'From address of notification and alert e-mails.', 'noreply@gov.example'),
       usernameSecret: secretName('Secret holding the SMTP user name.', 'SMTP_USERNAME').default(
