@@ -8,7 +8,13 @@ interface DoctorFlags extends EnvironmentFlags {
   resolver?: string;
   linkMb: number;
   checklist?: boolean;
+  sendTestTo?: string;
 }
+
+const address = (v: string) => {
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) throw new InvalidArgumentError('an e-mail address');
+  return v;
+};
 
 const megabytes = (v: string) => {
   const n = Number(v);
@@ -22,7 +28,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     program
       .command('doctor')
       .description(
-        "Check the deployment guide's requirements on the servers as they are: CPU, memory, disk, architecture, OS and clock against `crvs plan`; the link; egress; DNS; TLS; disk use and when it fills; backups and restore drills.",
+        "Check the deployment guide's requirements on the servers as they are: CPU, memory, disk, architecture, OS and clock against `crvs plan`; the link; egress; DNS; TLS; the SMTP relay; disk use and when it fills; backups and restore drills.",
       )
       .argument('[environments...]', 'environments to check (default: every one the spec defines)')
       .option('--resolver <address>', "ask this DNS server (address or address:port) instead of the system's")
@@ -32,6 +38,11 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         megabytes,
         4,
       )
+      .option(
+        '--send-test-to <address>',
+        'send a test message through the SMTP relay, from a server of each environment checked',
+        address,
+      )
       .option('--checklist', "also print the guide's data-centre requirements, which a person confirms")
       .option('--json', 'print the reports as JSON')
       .addHelpText(
@@ -40,6 +51,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
           ['crvs doctor', 'every environment of the spec'],
           ['crvs doctor production --json', 'one environment, as JSON (exit 1 when a requirement fails)'],
           ['crvs doctor qa --link-mb 0', 'without timing the link'],
+          ['crvs doctor production --send-test-to ops@gov.example', 'and a test e-mail through the relay'],
           ['crvs doctor --checklist', "with the data centre's items a person confirms"],
         ),
       )
@@ -57,6 +69,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     const { readCertificate } = await import('../doctor/tls.js');
     const reports = await doctor(fx, s, environments, {
       linkBytes: Math.round(o.linkMb * 1024 * 1024),
+      ...(o.sendTestTo ? { sendTestTo: o.sendTestTo } : {}),
       dns: nodeLookup(o.resolver),
       certificate: (address, port, name) => readCertificate(address, port, name),
     });

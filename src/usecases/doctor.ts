@@ -15,9 +15,11 @@ import {
 import { GRACE_MINUTES, staleAfterMinutes } from '../config/freshness.js';
 import { longestGapMinutes } from '../config/schedule.js';
 import type { Spec } from '../config/schema.js';
+import { readSmtpCa } from '../config/smtp-ca.js';
 import type { DnsLookup } from '../dns/resolver.js';
 import { egressCommand, egressTargets, parseEgress } from '../doctor/egress.js';
 import { linkCommand, parseLink, parseProbe, probeCommand } from '../doctor/probe.js';
+import { parseSmtp, type SmtpSettings, smtpCommand, smtpFindings } from '../doctor/smtp.js';
 import { type ServedCertificate, tlsFinding } from '../doctor/tls.js';
 import {
   backupFinding,
@@ -42,6 +44,8 @@ import { checkEnvironmentDns, stackHosts } from './dns.js';
 export interface DoctorOptions {
   /** Bytes sent to time the link; 0 skips the link test. */
   linkBytes: number;
+  /** --send-test-to: a test message through the relay from each environment checked. */
+  sendTestTo?: string;
   dns: DnsLookup;
   /** One TLS handshake: the certificate `address:port` serves for `name` (src/doctor/tls.ts readCertificate). */
   certificate: (
@@ -75,6 +79,27 @@ const dataPathOf = (environment: string) =>
       ? DATA_ROOT
       : '/';
 
+/** Values of the environment's store by secret name; none, with a note, when the store cannot be read. */
+async function storeValues(
+  fx: Effects,
+  sc: SpecContext,
+  environment: string,
+  names: string[],
+): Promise<{ values: Map<string, string>; note?: string }> {
+  const values = new Map<string, string>();
+  if (!names.length) return { values };
+  try {
+    const store = await openStore({ ...sc, exec: fx.exec, environment }).load(sc.identity);
+    for (const name of names) {
+      const value = store.get(name)?.value.reveal();
+      if (typeof value === 'string' && value) values.set(name, value);
+    }
+    return { values };
+  } catch (e) {
+    return { values, note: (e as Error).message.split('\n')[0] ?? '' };
+  }
+}
+
 /** The alert webhooks of the environment's store, as the servers use them; none when the store cannot be read. */
 async function webhooks(
   fx: Effects,
@@ -85,18 +110,57 @@ async function webhooks(
     ['webhook', sc.spec.alerts.webhookSecret],
     ['slack', sc.spec.alerts.slackWebhookSecret],
   ].filter((n): n is [string, string] => Boolean(n[1]));
-  if (!names.length) return { urls: [] };
-  try {
-    const store = await openStore({ ...sc, exec: fx.exec, environment }).load(sc.identity);
-    return {
-      urls: names.flatMap(([name, secret]) => {
-        const value = store.get(secret)?.value.reveal();
-        return value ? [{ name, url: value }] : [];
-      }),
-    };
-  } catch (e) {
-    return { urls: [], note: `the alert webhooks were not tried: ${(e as Error).message.split('\n')[0]}` };
-  }
+  const { values, note } = await storeValues(
+    fx,
+    sc,
+    environment,
+    names.map(([, secret]) => secret),
+  );
+  return {
+    urls: names.flatMap(([name, secret]) => {
+      const url = values.get(secret);
+      return url ? [{ name, url }] : [];
+    }),
+    ...(note ? { note: `the alert webhooks were not tried: ${note}` } : {}),
+  };
+}
+
+/** The relay, talked to from the environment's first server with the store's credentials (src/doctor/smtp.ts). */
+async function smtpChecks(
+  fx: Effects,
+  sc: SpecContext,
+  environment: string,
+  sendTo: string | undefined,
+): Promise<Finding[]> {
+  const smtp = sc.spec.smtp;
+  if (!smtp) return [];
+  const server = serversOf(sc.spec, environment)[0];
+  if (!server) return [];
+  const { values, note } = await storeValues(fx, sc, environment, [smtp.usernameSecret, smtp.passwordSecret]);
+  const settings: SmtpSettings = {
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    sender: smtp.sender,
+    username: values.get(smtp.usernameSecret) ?? '',
+    password: values.get(smtp.passwordSecret) ?? '',
+    ca: (await readSmtpCa(sc.spec, sc.specFile)) ?? '',
+    probeTo: sc.spec.alerts.email[0] ?? '',
+    sendTo: sendTo ?? '',
+    origin: `Sent by crvs doctor from ${server.name} (${environment}) through ${smtp.host}:${smtp.port}.`,
+  };
+  fx.progress(`doctor: talking to the SMTP relay ${smtp.host}:${smtp.port} from ${server.name}`);
+  const r = await fx.exec.run(smtpCommand(serverHost(sc.spec, environment, server, sc), settings));
+  const findings = smtpFindings(environment, server.name, settings, parseSmtp(r.stdout), r.stderr);
+  if (note)
+    findings.unshift({
+      environment,
+      check: 'smtp',
+      subject: `${smtp.host}:${smtp.port}`,
+      status: 'info',
+      detail: `tried without credentials: the store could not be read (${note})`,
+    });
+  return findings;
 }
 
 async function serverChecks(fx: Effects, sc: SpecContext, environment: string): Promise<Finding[]> {
@@ -246,6 +310,7 @@ export async function doctor(
       );
     }
     if (isApplicationEnvironment(environment)) findings.push(...(await tlsChecks(fx, sc, environment, o)));
+    findings.push(...(await smtpChecks(fx, sc, environment, o.sendTestTo)));
     findings.push(...(await backupChecks(fx, sc, environment)));
     reports.push({ environment, status: worst(findings), findings });
   }

@@ -30,11 +30,15 @@ describe('crvs doctor, as a use case', () => {
     const exec = new RecordingExecutor([
       { match: /sudo -n bash -s -- \/ \/data$/, result: { stdout: probe } },
       {
-        match: /bash -s -- registry=10\.77\.0\.2:5000 smtp=mail\.lab\.crvs\.test:25$/,
+        match: /bash -s -- registry=10\.77\.0\.2:5000 smtp=mail\.lab\.crvs\.test:587$/,
         result: {
           stdout:
-            'egress mirror 10.77.0.2 3142 ok\negress registry 10.77.0.2 5000 ok\negress smtp mail.lab.crvs.test 25 fail Connection refused\n',
+            'egress mirror 10.77.0.2 3142 ok\negress registry 10.77.0.2 5000 ok\negress smtp mail.lab.crvs.test 587 fail Connection refused\n',
         },
+      },
+      {
+        match: /python3 -c .*smtplib/s,
+        result: { stdout: '{"step": "connect", "ok": false, "detail": "[Errno 111] Connection refused"}\n' },
       },
       { match: /python3 -c/, result: { stdout: '4128768 0.5\n' } },
     ]);
@@ -46,10 +50,18 @@ describe('crvs doctor, as a use case', () => {
     // Reached as the automation user, the probe's script and the link's bytes on stdin, never on the line.
     expect(exec.lines().map((l) => l.replace(/^ssh .* crvs@10\.77\.0\.11 /, ''))).toEqual([
       'sudo -n bash -s -- / /data',
-      'bash -s -- registry=10.77.0.2:5000 smtp=mail.lab.crvs.test:25',
-      expect.stringMatching(/^python3 -c /),
+      'bash -s -- registry=10.77.0.2:5000 smtp=mail.lab.crvs.test:587',
+      expect.stringMatching(/^python3 -c 'import sys, time/),
+      expect.stringMatching(/^python3 -c 'import json, smtplib/),
     ]);
     expect((exec.commands[2]?.stdin as Buffer | undefined)?.length).toBe(4 * 1024 * 1024);
+    // The relay's settings on stdin: the spec's, and the store's credentials (none in this store).
+    expect(JSON.parse(String(exec.commands[3]?.stdin))).toMatchObject({
+      host: 'mail.lab.crvs.test',
+      port: 587,
+      probeTo: 'ops@lab.crvs.test',
+      sendTo: '',
+    });
     expect(report?.status).toBe('fail');
     expect(report?.findings.map((f) => [f.check, f.subject, f.status])).toEqual([
       ['architecture', 'qa-1', 'ok'],
@@ -68,6 +80,7 @@ describe('crvs doctor, as a use case', () => {
       ['link', 'qa-1', 'ok'],
       ['dns', 'qa.lab.crvs.test', 'ok'],
       ['tls', 'qa', 'info'],
+      ['smtp', 'mail.lab.crvs.test:587', 'fail'],
     ]);
     expect(report?.findings.find((f) => f.check === 'link')?.detail).toBe('66.1 Mbit/s from this machine');
   });
@@ -88,7 +101,7 @@ describe('crvs doctor, as a use case', () => {
       detail: 'could not read the server: crvs@10.77.0.11: Permission denied (publickey).',
       action: 'check the address, the jump host and the key crvs uses; crvs provision qa if it never was',
     });
-    expect(report?.findings.map((f) => f.check)).toEqual(['reachable', 'dns', 'tls']);
+    expect(report?.findings.map((f) => f.check)).toEqual(['reachable', 'dns', 'tls', 'smtp']);
   });
 
   it("without a sizing section, production's disks are held to the operating system's 100 GB alone", async () => {
