@@ -370,3 +370,79 @@ describe('monitoring from the servers themselves', () => {
     }
   }, 300_000);
 });
+
+// The file-integrity baseline (AIDE, crvs-integrity): checked every day by a timer, the test starts its service.
+describe('the file-integrity baseline', () => {
+  const integrityAlerts = () =>
+    (
+      JSON.parse(crvsBin(['lab', 'alerts', '--json', '--dir', lab.dir]).stdout) as {
+        body: { event?: string; server?: string; text?: string };
+      }[]
+    )
+      .filter((a) => a.body.server === 'qa-1' && a.body.event?.startsWith('integrity'))
+      .map((a) => [a.body.event, a.body.text]);
+  const check = () => {
+    const before = integrityAlerts().length;
+    expect(
+      spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'systemctl', 'start', 'crvs-integrity.service']).status,
+    ).toBe(0);
+    return {
+      said: inside('qa-1', 'journalctl -u crvs-integrity.service -o cat SYSLOG_IDENTIFIER=crvs-integrity -n 1'),
+      alerts: integrityAlerts().slice(before),
+    };
+  };
+
+  it("a changed SSH configuration and a new cron file are alerted by the daily check; a package's own file is taken in quietly; a provisioning run names what it takes in", () => {
+    const tool = '/usr/bin/chattr';
+    try {
+      expect(check()).toEqual({ said: 'unchanged', alerts: [] });
+      // A packaged program whose baseline differs from the package (as before an update), then the package's
+      // contents back (as an update writes them): dpkg's checksum explains it, no alert.
+      inside(
+        'qa-1',
+        `cp -p ${tool} /root/chattr.orig && printf x >> ${tool} && /usr/local/sbin/crvs-integrity accept`,
+      );
+      inside('qa-1', `cp -p /root/chattr.orig ${tool} && rm /root/chattr.orig`);
+      expect(check()).toEqual({
+        said: '1 file(s) changed by package updates: taken into the baseline',
+        alerts: [],
+      });
+
+      inside(
+        'qa-1',
+        'printf "# test\\n" > /etc/cron.d/crvs-integrity-test && chmod 0644 /etc/ssh/sshd_config',
+      );
+      const changed = check();
+      expect(changed.said).toBe(
+        'changed outside package updates: /etc/cron.d/crvs-integrity-test, /etc/ssh/sshd_config',
+      );
+      expect(changed.alerts).toEqual([
+        [
+          'integrity-changed',
+          '2 file(s) changed since the last baseline, not by a package update: /etc/cron.d/crvs-integrity-test, /etc/ssh/sshd_config on qa-1 (qa)',
+        ],
+      ]);
+      // Still there the next day: alerted again, until a provisioning run takes it in and says so.
+      expect(check().alerts).toHaveLength(1);
+      inside('qa-1', 'chmod 0600 /etc/ssh/sshd_config');
+      const before = integrityAlerts().length;
+      const p = crvsBin(['provision', 'qa', '--tags', 'alerts', '--spec', lab.spec], { env: env() });
+      expect(p.status, p.stderr.slice(-2000)).toBe(0);
+      expect(p.stderr).toContain(
+        'qa-1: changed crvs_base : Take what this run changed into the file-integrity baseline',
+      );
+      expect(integrityAlerts().slice(before)).toEqual([
+        [
+          'integrity-rebaselined',
+          'a crvs provisioning run took 1 changed file(s) into the file-integrity baseline: /etc/cron.d/crvs-integrity-test on qa-1 (qa)',
+        ],
+      ]);
+      expect(check()).toEqual({ said: 'unchanged', alerts: [] });
+    } finally {
+      inside(
+        'qa-1',
+        `test ! -f /root/chattr.orig || mv /root/chattr.orig ${tool}; rm -f /etc/cron.d/crvs-integrity-test; chmod 0600 /etc/ssh/sshd_config; /usr/local/sbin/crvs-integrity accept`,
+      );
+    }
+  }, 300_000);
+});
