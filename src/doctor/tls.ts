@@ -38,7 +38,7 @@ export function readCertificate(
     socket.on('error', (e: NodeJS.ErrnoException) => done({ error: e.code ?? e.message }));
     socket.on('secureConnect', () => {
       const c = socket.getPeerCertificate();
-      if (!c || !c.valid_to) return done({ error: 'no certificate was served' });
+      if (!c?.valid_to) return done({ error: 'no certificate was served' });
       const names = (c.subjectaltname ?? '')
         .split(', ')
         .filter((s) => s.startsWith('DNS:'))

@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { Effects } from '../../../src/usecases/context.js';
