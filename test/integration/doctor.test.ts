@@ -387,7 +387,10 @@ describe('the file-integrity baseline', () => {
       spawnSync('docker', ['exec', 'crvs-lab-qa-1', 'systemctl', 'start', 'crvs-integrity.service']).status,
     ).toBe(0);
     return {
-      said: inside('qa-1', 'journalctl -u crvs-integrity.service -o cat SYSLOG_IDENTIFIER=crvs-integrity -n 1'),
+      said: inside(
+        'qa-1',
+        'journalctl -u crvs-integrity.service -o cat SYSLOG_IDENTIFIER=crvs-integrity -n 1',
+      ),
       alerts: integrityAlerts().slice(before),
     };
   };

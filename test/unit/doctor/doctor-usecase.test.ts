@@ -1,4 +1,4 @@
-import { readFileSync, } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RecordingExecutor } from '../../../src/remote/executor.js';
 import type { Effects } from '../../../src/usecases/context.js';
