@@ -128,7 +128,7 @@ export const parseSmtp = (stdout: string): SmtpStep[] => parseJsonLines<SmtpStep
 export function smtpFindings(
   environment: string,
   server: string,
-  s: Pick<SmtpSettings, 'host' | 'port' | 'username' | 'secure' | 'sendTo' | 'probeTo' | 'ca'>,
+  s: Pick<SmtpSettings, 'host' | 'port' | 'username' | 'sendTo' | 'probeTo' | 'ca'>,
   steps: SmtpStep[],
   stderr = '',
 ): Finding[] {
