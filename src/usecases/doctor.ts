@@ -310,7 +310,10 @@ export async function doctor(
       );
     }
     if (isApplicationEnvironment(environment)) findings.push(...(await tlsChecks(fx, sc, environment, o)));
-    findings.push(...(await smtpChecks(fx, sc, environment, o.sendTestTo)));
+    // The relay is tried from the first server; when that server could not be read, it says enough.
+    const first = serversOf(sc.spec, environment)[0]?.name;
+    if (!findings.some((f) => f.check === 'reachable' && f.subject === first))
+      findings.push(...(await smtpChecks(fx, sc, environment, o.sendTestTo)));
     findings.push(...(await backupChecks(fx, sc, environment)));
     reports.push({ environment, status: worst(findings), findings });
   }
