@@ -23,6 +23,13 @@ export const PASSPHRASE = 'BACKUP_ENCRYPTION_PASSPHRASE';
 /** A copy of the repository's key (sealed by the passphrase), kept by `crvs backup run` for `borg key import`. */
 export const REPOSITORY_KEY = 'BACKUP_REPOSITORY_KEY';
 
+/** Each forwarding environment's key for the backup server's journal account (one key, the servers' addresses). */
+export const JOURNAL_SSH_KEY = 'JOURNAL_SSH_KEY';
+export const JOURNAL_USER = 'crvs-logs';
+/** On the backup server: one journal file per forwarding server (<server>.journal), read with `journalctl -D`. */
+export const JOURNAL_ROOT = '/var/log/crvs-journal';
+export const JOURNAL_CLIENT_DIR = '/etc/crvs/journal';
+
 export const BORG_USER = 'borg';
 export { BORG_ROOT };
 export const BACKUP_CLIENT_DIR = '/etc/crvs/backup';
@@ -93,8 +100,32 @@ export function retiredRestoreServers(spec: Spec, ends: BackupEnds | undefined, 
     .flatMap((e) => serversOf(spec, e).map((s) => s.name));
 }
 
+/** A server whose journal goes to the backup server. */
+export interface JournalSender {
+  environment: string;
+  server: string;
+  address: string;
+}
+
+/**
+ * Every server of the backup source and of the environments that restore it (those holding citizen data), unless
+ * the spec turns forwarding off. In the spec's order.
+ */
+export function journalSenders(spec: Spec, ends: BackupEnds): JournalSender[] {
+  if (spec.backups?.forwardJournal === false) return [];
+  const environments = [ends.source.environment, ...ends.restores.map((r) => r.environment)];
+  return [...new Set(environments)].flatMap((environment) =>
+    serversOf(spec, environment).map((s) => ({ environment, server: s.name, address: s.address })),
+  );
+}
+
+const journalEnvironments = (senders: JournalSender[]) => [...new Set(senders.map((s) => s.environment))];
+
 /** Which store holds which end's SSH key (the public half goes to the backup server). */
-export function keyHolders(ends: BackupEnds): { environment: string; secret: string; comment: string }[] {
+export function keyHolders(
+  ends: BackupEnds,
+  senders: JournalSender[] = [],
+): { environment: string; secret: string; comment: string }[] {
   return [
     {
       environment: ends.source.environment,
@@ -110,6 +141,11 @@ export function keyHolders(ends: BackupEnds): { environment: string; secret: str
       environment: r.environment,
       secret: RESTORE_SSH_KEY,
       comment: `crvs-restore@${r.server}`,
+    })),
+    ...journalEnvironments(senders).map((environment) => ({
+      environment,
+      secret: JOURNAL_SSH_KEY,
+      comment: `crvs-journal@${environment}`,
     })),
   ];
 }
@@ -134,7 +170,12 @@ export type PublicKeys = Partial<Record<string, string>>;
 export const keyRef = (environment: string, secret: string) => `${environment}:${secret}`;
 
 /** The backup server: one restricted line per key, the watch, and the addresses that may reach its SSH. */
-export function targetVars(spec: Spec, ends: BackupEnds, keys: PublicKeys): Record<string, unknown> {
+export function targetVars(
+  spec: Spec,
+  ends: BackupEnds,
+  keys: PublicKeys,
+  senders: JournalSender[] = [],
+): Record<string, unknown> {
   const source = ends.source.environment;
   const clients = [
     { name: source, key: keys[keyRef(source, BACKUP_SSH_KEY)], append_only: true },
@@ -154,14 +195,36 @@ export function targetVars(spec: Spec, ends: BackupEnds, keys: PublicKeys): Reco
   return {
     crvs_backup_clients: clients,
     crvs_backup_watch: [{ name: source, stale_after_minutes: staleAfterMinutes(backupCron(spec)) }],
-    crvs_alerts_quiet_users: [BORG_USER],
+    // Each environment's journal key, accepted only from that environment's servers; the receiving command
+    // names the file from the address the connection comes from.
+    crvs_journal_keys: journalEnvironments(senders)
+      .map((environment) => ({
+        environment,
+        key: keys[keyRef(environment, JOURNAL_SSH_KEY)],
+        from: senders.filter((s) => s.environment === environment).map((s) => s.address),
+      }))
+      .filter((k) => k.key),
+    crvs_journal_senders: senders.map((s) => ({ address: s.address, server: s.server })),
+    crvs_journal_root: JOURNAL_ROOT,
+    crvs_journal_user: JOURNAL_USER,
+    crvs_alerts_quiet_users: [BORG_USER, JOURNAL_USER],
+  };
+}
+
+/** A forwarding environment's servers: where the journal goes, pinned by the backup server's host key (no secret). */
+export function journalVars(ends: BackupEnds, hostKeys: string[]): Record<string, unknown> {
+  return {
+    crvs_journal_server: ends.target.address,
+    crvs_journal_server_port: ends.target.port,
+    crvs_journal_server_host_key: hostKeys.join('\n'),
+    crvs_journal_user: JOURNAL_USER,
+    crvs_journal_client_dir: JOURNAL_CLIENT_DIR,
   };
 }
 
 /** Addresses that must reach the backup server's SSH besides the operators' (the source and every restorer). */
-export const clientAddresses = (ends: BackupEnds): string[] => [
-  ends.source.address,
-  ...ends.restores.map((r) => r.address),
+export const clientAddresses = (ends: BackupEnds, senders: JournalSender[] = []): string[] => [
+  ...new Set([ends.source.address, ...ends.restores.map((r) => r.address), ...senders.map((s) => s.address)]),
 ];
 
 /** Production's data node: plan, schedule and the pinned host key of the backup server (no secret). */

@@ -4,6 +4,8 @@ import {
   BACKUP_PRUNE_SSH_KEY,
   BACKUP_SSH_KEY,
   backupEnds,
+  JOURNAL_SSH_KEY,
+  journalSenders,
   keyHolders,
   RESTORE_SSH_KEY,
 } from '../backup/wiring.js';
@@ -212,13 +214,15 @@ const KEY_DESCRIPTIONS: Record<string, string> = {
   [BACKUP_SSH_KEY]: 'SSH key of the backup runner (append-only on the backup server)',
   [BACKUP_PRUNE_SSH_KEY]: 'SSH key that may prune the backup repository (crvs backup prune, recovery)',
   [RESTORE_SSH_KEY]: "SSH key of this environment's restore drill (append-only on the backup server)",
+  [JOURNAL_SSH_KEY]:
+    "SSH key with which this environment's servers forward their journal to the backup server",
 };
 
 /** The backup SSH keys an environment's store holds: production's two, one per restoring environment (src/backup/wiring.ts). */
 function backupKeys(spec: Spec, environment: string): SecretDef[] {
   const ends = backupEnds(spec);
   if (!ends) return [];
-  return keyHolders(ends)
+  return keyHolders(ends, journalSenders(spec, ends))
     .filter((k) => k.environment === environment)
     .map((k) => ({
       name: k.secret,

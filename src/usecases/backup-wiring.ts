@@ -9,6 +9,9 @@ import {
   backupEnds,
   backupEnvironments,
   clientAddresses,
+  JOURNAL_SSH_KEY,
+  journalSenders,
+  journalVars,
   keyHolders,
   keyRef,
   PASSPHRASE,
@@ -89,7 +92,8 @@ export async function backupWiring(
   const keys: PublicKeys = {};
   const privateKeys: Record<string, string> = {};
   const changed = new Set<string>();
-  for (const k of keyHolders(ends)) {
+  const senders = journalSenders(spec, ends);
+  for (const k of keyHolders(ends, senders)) {
     const { secrets } = await open(k.environment);
     // A check run changes nothing, the stores included.
     if (!secrets.has(k.secret) && run.includes(k.environment) && !check) {
@@ -140,7 +144,8 @@ export async function backupWiring(
     return false;
   };
 
-  if (run.includes(ends.target.environment)) vars[ends.target.environment] = targetVars(spec, ends, keys);
+  if (run.includes(ends.target.environment))
+    vars[ends.target.environment] = targetVars(spec, ends, keys, senders);
   const source = ends.source.environment;
   const backupKey = privateKeys[keyRef(source, BACKUP_SSH_KEY)];
   if (run.includes(source) && backupKey && wire(source)) {
@@ -161,7 +166,16 @@ export async function backupWiring(
       crvs_backup_restore_private_key: key,
     };
   }
-  return { groups, vars, secretVars, sshSources: clientAddresses(ends), notes };
+  // The journal: every server of a forwarding environment in the run, with that environment's key.
+  for (const sender of senders) {
+    const { environment } = sender;
+    const key = privateKeys[keyRef(environment, JOURNAL_SSH_KEY)];
+    if (!run.includes(environment) || !key || !hostKeys.length) continue;
+    groups.journal_sender = { ...groups.journal_sender, [sender.server]: {} };
+    vars[environment] = { ...vars[environment], ...journalVars(ends, hostKeys) };
+    secretVars[environment] = { ...secretVars[environment], crvs_journal_private_key: key };
+  }
+  return { groups, vars, secretVars, sshSources: clientAddresses(ends, senders), notes };
 }
 
 /** The backup server's host key as crvs pinned it; reached once first when crvs has never been there. */

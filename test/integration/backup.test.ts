@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,6 +219,72 @@ describe('backups on the lab', () => {
       root('prod-2', 'stat -c %a:%U /etc/crvs/backup/passphrase /etc/crvs/backup/id_ed25519').stdout,
     ).toBe('400:root\n600:root\n');
     for (const text of outputs) expect(text).not.toContain(passphrase);
+  });
+
+  it("forwards every production and staging server's journal to the backup server, each into its own file, none lost while the link is down; the key works from nowhere else", async () => {
+    const canary = `journal-canary-${randomBytes(6).toString('hex')}`;
+    const senders = ['prod-1', 'prod-2', 'staging-1'];
+    /** What backup-1 holds of the canary, per file: "<file> <message>" lines, sorted. */
+    const received = () =>
+      root(
+        'backup-1',
+        `cd /var/log/crvs-journal && for f in *.journal; do journalctl --file "$f" -t crvs-canary -o cat | grep -F ${canary} | sed "s/^/$f /"; done | sort`,
+      ).stdout;
+    const waitFor = async (lines: string[]) => {
+      const want = `${lines.join('\n')}\n`;
+      // Batches leave every 10 s; a minute is plenty.
+      for (let i = 0; i < 60 && received() !== want; i++) await sleep(1000);
+      return received();
+    };
+    for (const server of senders) root(server, `logger -t crvs-canary ${canary}-${server}`);
+    expect(await waitFor(senders.map((s) => `${s}.journal ${canary}-${s}`))).toBe(
+      `${senders.map((s) => `${s}.journal ${canary}-${s}`).join('\n')}\n`,
+    );
+    // The files are the journal account's, readable by root and adm only; nothing listens for journals.
+    expect(root('backup-1', 'stat -c %U:%G:%a /var/log/crvs-journal').stdout).toBe('crvs-logs:adm:2750\n');
+    expect(root('backup-1', 'systemctl is-enabled systemd-journal-remote.socket').stdout.trim()).toBe(
+      'masked',
+    );
+
+    // prod-1 cannot reach the backup server for a while: what it logs then arrives once the link is back.
+    const block = 'iptables -w -I OUTPUT -d 10.77.0.41 -p tcp --dport 22 -j REJECT --reject-with tcp-reset';
+    expect(root('prod-1', block).status).toBe(0);
+    try {
+      root('prod-1', `logger -t crvs-canary ${canary}-offline`);
+      await sleep(25_000);
+      expect(received()).not.toContain(`${canary}-offline`);
+      const failing = root('prod-1', 'journalctl -u crvs-journal-forward --since -30s -o cat').stdout;
+      expect(failing).toContain('the backup server did not take the batch');
+    } finally {
+      root('prod-1', block.replace(' -I ', ' -D '));
+    }
+    expect(
+      await waitFor(
+        [...senders.map((s) => `${s}.journal ${canary}-${s}`), `prod-1.journal ${canary}-offline`].sort(),
+      ),
+    ).toContain(`prod-1.journal ${canary}-offline\n`);
+
+    // The key from another server (qa-1, whose address is not production's) is refused; from prod-1 it runs only
+    // the receiving command, whatever it asks for.
+    const key = root('prod-1', 'cat /etc/crvs/journal/id_ed25519').stdout;
+    const ssh = (server: string, command: string) =>
+      spawnSync(
+        'docker',
+        [
+          'exec',
+          '-i',
+          container(server),
+          'sh',
+          '-c',
+          `umask 077; cat > /root/journal-key; ssh -i /root/journal-key -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null crvs-logs@10.77.0.41 '${command}' </dev/null; s=$?; rm -f /root/journal-key; exit $s`,
+        ],
+        { input: key, encoding: 'utf8' },
+      );
+    const elsewhere = ssh('qa-1', 'true');
+    expect(elsewhere.status).toBe(255);
+    expect(elsewhere.stderr).toContain('Permission denied (publickey)');
+    ssh('prod-1', 'touch /tmp/journal-key-shell');
+    expect(root('backup-1', 'test -e /tmp/journal-key-shell; echo $?').stdout.trim()).toBe('1');
   });
 
   it("restores production's archive into staging only after verifying it, and staging then answers production's counts", async () => {

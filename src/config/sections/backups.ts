@@ -25,6 +25,11 @@ export const backupsSchema = doc(
         'When the backup runs (five-field cron, server time, UTC; hourly is allowed). Converted to a systemd timer.',
         '0 0 * * *',
       ),
+      forwardJournal: doc(
+        z.boolean().default(true),
+        "Forward the systemd journal of every server of the backup source and of the environments that restore it to the backup server, every 10 seconds over SSH. Each server's key may only append to that server's own journal file there (/var/log/crvs-journal/<server>.journal), so a server taken over cannot rewrite what it logged before, nor log as another server.",
+        true,
+      ),
       retention: doc(
         z
           .strictObject({

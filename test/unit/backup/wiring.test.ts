@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backupPlan } from '../../../src/backup/plan.js';
 import type { RestorePlan } from '../../../src/backup/restore-plan.js';
@@ -6,6 +7,8 @@ import {
   backupEnds,
   backupEnvironments,
   clientAddresses,
+  journalSenders,
+  journalVars,
   keyHolders,
   keyRef,
   type RestoreEnd,
@@ -71,7 +74,11 @@ describe('the backup wiring of a spec', () => {
       ],
       // A daily backup: stale after its 24 h gap plus the 2 h grace.
       crvs_backup_watch: [{ name: 'production', stale_after_minutes: 26 * 60 }],
-      crvs_alerts_quiet_users: ['borg'],
+      crvs_journal_keys: [],
+      crvs_journal_senders: [],
+      crvs_journal_root: '/var/log/crvs-journal',
+      crvs_journal_user: 'crvs-logs',
+      crvs_alerts_quiet_users: ['borg', 'crvs-logs'],
     });
     // A key not in the stores yet (its environment never provisioned) is left out, not written empty.
     expect(
@@ -80,6 +87,62 @@ describe('the backup wiring of a spec', () => {
           .crvs_backup_clients as unknown[]
       ).length,
     ).toBe(1);
+  });
+
+  it("forwards the journal of production's and staging's servers, each environment's key only from its own addresses", () => {
+    const ends = backupEnds(lab);
+    if (!ends) throw new Error('no ends');
+    const senders = journalSenders(lab, ends);
+    expect(senders).toEqual([
+      { environment: 'production', server: 'prod-1', address: '10.77.0.21' },
+      { environment: 'production', server: 'prod-2', address: '10.77.0.22' },
+      { environment: 'staging', server: 'staging-1', address: '10.77.0.31' },
+    ]);
+    expect(clientAddresses(ends, senders)).toEqual(['10.77.0.22', '10.77.0.31', '10.77.0.21']);
+    expect(keyHolders(ends, senders).map((k) => `${k.environment}:${k.secret}:${k.comment}`)).toEqual([
+      'production:BACKUP_SSH_KEY:crvs-backup@prod-2',
+      'production:BACKUP_PRUNE_SSH_KEY:crvs-prune@production',
+      'staging:RESTORE_SSH_KEY:crvs-restore@staging-1',
+      'production:JOURNAL_SSH_KEY:crvs-journal@production',
+      'staging:JOURNAL_SSH_KEY:crvs-journal@staging',
+    ]);
+    const journal = {
+      ...keys,
+      [keyRef('production', 'JOURNAL_SSH_KEY')]: 'ssh-ed25519 AAAAjournal crvs-journal@production',
+    };
+    // Staging's key is not in its store yet: left out, its server not accepted.
+    expect(targetVars(lab, ends, journal, senders)).toMatchObject({
+      crvs_journal_keys: [
+        {
+          environment: 'production',
+          key: 'ssh-ed25519 AAAAjournal crvs-journal@production',
+          from: ['10.77.0.21', '10.77.0.22'],
+        },
+      ],
+      crvs_journal_senders: [
+        { address: '10.77.0.21', server: 'prod-1' },
+        { address: '10.77.0.22', server: 'prod-2' },
+        { address: '10.77.0.31', server: 'staging-1' },
+      ],
+    });
+    expect(journalVars(ends, [HOST_KEY])).toEqual({
+      crvs_journal_server: '10.77.0.41',
+      crvs_journal_server_port: 22,
+      crvs_journal_server_host_key: HOST_KEY,
+      crvs_journal_user: 'crvs-logs',
+      crvs_journal_client_dir: '/etc/crvs/journal',
+    });
+    // Turned off in the spec: no sender, no key.
+    const off = specFromText(
+      readFileSync('examples/lab/crvs.yaml', 'utf8').replace(
+        /^backups:\n/m,
+        'backups:\n  forwardJournal: false\n',
+      ),
+    );
+    const offEnds = backupEnds(off);
+    if (!offEnds) throw new Error('no ends');
+    expect(journalSenders(off, offEnds)).toEqual([]);
+    expect(keyHolders(offEnds, []).map((k) => k.secret)).not.toContain('JOURNAL_SSH_KEY');
   });
 
   it('tells each end its schedule, the repository and the pinned host key, and no secret', () => {

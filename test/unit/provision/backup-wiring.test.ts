@@ -38,14 +38,21 @@ const keys = {
   BACKUP_SSH_KEY: generateSshKey('crvs-backup@prod-2'),
   BACKUP_PRUNE_SSH_KEY: generateSshKey('crvs-prune@production'),
   RESTORE_SSH_KEY: generateSshKey('crvs-restore@staging-1'),
+  JOURNAL_PRODUCTION: generateSshKey('crvs-journal@production'),
+  JOURNAL_STAGING: generateSshKey('crvs-journal@staging'),
 };
 const stores: Record<string, Record<string, string>> = {
   production: {
     BACKUP_ENCRYPTION_PASSPHRASE: PASS,
     BACKUP_SSH_KEY: keys.BACKUP_SSH_KEY,
     BACKUP_PRUNE_SSH_KEY: keys.BACKUP_PRUNE_SSH_KEY,
+    JOURNAL_SSH_KEY: keys.JOURNAL_PRODUCTION,
   },
-  staging: { BACKUP_ENCRYPTION_PASSPHRASE: 'staging-own', RESTORE_SSH_KEY: keys.RESTORE_SSH_KEY },
+  staging: {
+    BACKUP_ENCRYPTION_PASSPHRASE: 'staging-own',
+    RESTORE_SSH_KEY: keys.RESTORE_SSH_KEY,
+    JOURNAL_SSH_KEY: keys.JOURNAL_STAGING,
+  },
   backup: {},
 };
 const HOST_KEY = '|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBackupServer';
@@ -133,8 +140,42 @@ describe('the backup wiring of a provisioning run', () => {
         repository: 'production',
       },
     ]);
-    // The lab allows its whole network; the two ends are added to the backup server's SSH sources all the same.
-    expect(backup.crvs_ssh_allowed_sources).toEqual(['10.77.0.0/24', '10.77.0.22', '10.77.0.31']);
+    // The lab allows its whole network; the two ends and the journal's senders are added to the backup server's SSH
+    // sources all the same.
+    expect(backup.crvs_ssh_allowed_sources).toEqual([
+      '10.77.0.0/24',
+      '10.77.0.22',
+      '10.77.0.31',
+      '10.77.0.21',
+    ]);
+    // The journal: every server of production and staging forwards it, each environment with its own key, accepted
+    // only from its own servers' addresses.
+    expect(Object.keys(inv.all.children.journal_sender?.hosts ?? {})).toEqual([
+      'prod-1',
+      'prod-2',
+      'staging-1',
+    ]);
+    expect(backup.crvs_journal_keys).toEqual([
+      {
+        environment: 'production',
+        key: sshPublicKey(keys.JOURNAL_PRODUCTION),
+        from: ['10.77.0.21', '10.77.0.22'],
+      },
+      { environment: 'staging', key: sshPublicKey(keys.JOURNAL_STAGING), from: ['10.77.0.31'] },
+    ]);
+    expect(backup.crvs_journal_senders).toEqual([
+      { address: '10.77.0.21', server: 'prod-1' },
+      { address: '10.77.0.22', server: 'prod-2' },
+      { address: '10.77.0.31', server: 'staging-1' },
+    ]);
+    expect(prod).toMatchObject({
+      crvs_journal_server: '10.77.0.41',
+      crvs_journal_server_port: 22,
+      crvs_journal_server_host_key: HOST_KEY,
+      crvs_journal_user: 'crvs-logs',
+    });
+    expect(exec.files.groupVars.production?.crvs_journal_private_key).toBe(keys.JOURNAL_PRODUCTION);
+    expect(exec.files.groupVars.staging?.crvs_journal_private_key).toBe(keys.JOURNAL_STAGING);
     // Staging restores production's archives: it gets production's passphrase, not its own.
     expect(exec.files.groupVars.production).toMatchObject({
       crvs_backup_client_passphrase: PASS,

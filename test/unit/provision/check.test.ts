@@ -176,6 +176,7 @@ describe('the commands of a provisioning run, exactly', () => {
       'crvs_backup_server:backup',
       'crvs_backup_client:backup',
       'crvs_backup_restore:backup',
+      'crvs_journal_forward:backup',
       'crvs_jump:jump',
     ]);
     const all = new Set([
@@ -212,7 +213,7 @@ describe('the commands of a provisioning run, exactly', () => {
     expect(plays.slice(1).map((p) => p.vars?.ansible_user)).toEqual(
       plays.slice(1).map(() => AUTOMATION_USER),
     );
-    expect(plays.length).toBe(9);
+    expect(plays.length).toBe(10);
   });
 
   it('says what runs the tasks, once', () => {

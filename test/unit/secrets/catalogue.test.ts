@@ -8,9 +8,15 @@ describe('the secrets an environment needs', () => {
     const names = (env?: string) => catalogue(lab, env).map((d) => d.name);
     expect(names('backup')).toEqual(['SMTP_USERNAME', 'SMTP_PASSWORD', 'ALERT_WEBHOOK_URL']);
     expect(names('jump')).toEqual(names('backup'));
-    // Production's store also holds the backup runner's key and the prune key; staging's the drill's key.
-    expect(names('production')).toEqual([...names(), 'BACKUP_SSH_KEY', 'BACKUP_PRUNE_SSH_KEY']);
-    expect(names('staging')).toEqual([...names(), 'RESTORE_SSH_KEY']);
+    // Production's store also holds the backup runner's key and the prune key; staging's the drill's key. Both
+    // hold the key their servers forward their journal with.
+    expect(names('production')).toEqual([
+      ...names(),
+      'BACKUP_SSH_KEY',
+      'BACKUP_PRUNE_SSH_KEY',
+      'JOURNAL_SSH_KEY',
+    ]);
+    expect(names('staging')).toEqual([...names(), 'RESTORE_SSH_KEY', 'JOURNAL_SSH_KEY']);
     expect(names('qa')).toEqual(names());
     expect(names('production')).toEqual(
       expect.arrayContaining(['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'ALERT_WEBHOOK_URL']),
@@ -38,6 +44,7 @@ describe('the secrets an environment needs', () => {
     expect(defs.map((d) => [d.name, d.generator])).toEqual([
       ['BACKUP_SSH_KEY', { kind: 'ssh-ed25519', comment: 'crvs-backup@prod-2' }],
       ['BACKUP_PRUNE_SSH_KEY', { kind: 'ssh-ed25519', comment: 'crvs-prune@production' }],
+      ['JOURNAL_SSH_KEY', { kind: 'ssh-ed25519', comment: 'crvs-journal@production' }],
     ]);
   });
 });
