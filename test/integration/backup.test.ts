@@ -246,23 +246,47 @@ describe('backups on the lab', () => {
       'masked',
     );
 
-    // prod-1 cannot reach the backup server for a while: what it logs then arrives once the link is back.
+    // prod-1 cannot reach the backup server for a while: what it logs then arrives once the link is back, and the
+    // outage is alerted once when it has lasted (10 s here, by the test's own hands; 5 minutes as provisioned) and
+    // once when it is over.
+    const settings = '/etc/crvs/journal/forward.env';
+    const alertAfter = (seconds: number) =>
+      root(
+        'prod-1',
+        `sed -i 's/^CRVS_JOURNAL_ALERT_AFTER=.*/CRVS_JOURNAL_ALERT_AFTER=${seconds}/' ${settings} && systemctl restart crvs-journal-forward`,
+      );
+    expect(alertAfter(10).status).toBe(0);
     const block = 'iptables -w -I OUTPUT -d 10.77.0.41 -p tcp --dport 22 -j REJECT --reject-with tcp-reset';
+    const since = Date.now();
     expect(root('prod-1', block).status).toBe(0);
     try {
       root('prod-1', `logger -t crvs-canary ${canary}-offline`);
-      await sleep(25_000);
+      const failing = await waitForAlert(
+        since,
+        (a) => a.body.event === 'journal-forward-failing' && a.body.server === 'prod-1',
+      );
+      expect(failing?.body.text).toMatch(
+        /^the journal has not reached the backup server 10\.77\.0\.41 for \d+ minutes; the entries wait on this server on prod-1 \(production\)$/,
+      );
       expect(received()).not.toContain(`${canary}-offline`);
-      const failing = root('prod-1', 'journalctl -u crvs-journal-forward --since -30s -o cat').stdout;
-      expect(failing).toContain('the backup server did not take the batch');
+      const log = root('prod-1', 'journalctl -u crvs-journal-forward --since -60s -o cat').stdout;
+      expect(log).toContain('the backup server did not take the batch');
     } finally {
       root('prod-1', block.replace(' -I ', ' -D '));
     }
+    const back = [
+      ...senders.map((s) => `${s}.journal ${canary}-${s}`),
+      `prod-1.journal ${canary}-offline`,
+    ].sort();
+    expect(await waitFor(back)).toBe(`${back.join('\n')}\n`);
     expect(
-      await waitFor(
-        [...senders.map((s) => `${s}.journal ${canary}-${s}`), `prod-1.journal ${canary}-offline`].sort(),
+      await waitForAlert(
+        since,
+        (a) => a.body.event === 'journal-forward-recovered' && a.body.server === 'prod-1',
       ),
-    ).toContain(`prod-1.journal ${canary}-offline\n`);
+    ).toBeDefined();
+    expect(alertAfter(300).status).toBe(0);
+    expect(root('prod-1', `grep ALERT_AFTER ${settings}`).stdout).toBe('CRVS_JOURNAL_ALERT_AFTER=300\n');
 
     // The key from another server (qa-1, whose address is not production's) is refused; from prod-1 it runs only
     // the receiving command, whatever it asks for.
