@@ -266,7 +266,7 @@ describe('backups on the lab', () => {
         (a) => a.body.event === 'journal-forward-failing' && a.body.server === 'prod-1',
       );
       expect(failing?.body.text).toMatch(
-        /^the journal has not reached the backup server 10\.77\.0\.41 for \d+ minutes; the entries wait on this server on prod-1 \(production\)$/,
+        /^the journal has not reached the backup server 10\.77\.0\.41 since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; the entries wait on this server on prod-1 \(production\)$/,
       );
       expect(received()).not.toContain(`${canary}-offline`);
       const log = root('prod-1', 'journalctl -u crvs-journal-forward --since -60s -o cat').stdout;
