@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -395,5 +395,134 @@ describe('the demo preset', () => {
     const used = new Set(Object.values(doc.services).flatMap(secretNames));
     expect(Object.keys(doc.secrets).sort()).toEqual([...used].sort());
     for (const s of used) expect(names).toContain(s);
+  });
+});
+
+describe("Traefik, for each TLS mode of the spec (the opencrvs preset's ingress)", () => {
+  const withTls = (tls: Record<string, unknown>) =>
+    load('pilot', (doc) => {
+      doc.tls = tls;
+    });
+  const traefik = (c: Case) => c.doc.services.traefik as Service & { volumes?: string[] };
+  const command = (c: Case) => traefik(c).command as string[];
+  /** Every router label of the stack that names a certificate resolver, and how many routers terminate TLS. */
+  const routers = (c: Case) => {
+    const labels = Object.values(c.doc.services).flatMap((s) => Object.entries(s.deploy.labels ?? {}));
+    return {
+      resolvers: [...new Set(labels.filter(([k]) => k.endsWith('.tls.certresolver')).map(([, v]) => v))],
+      tls: labels.filter(([k, v]) => /^traefik\.http\.routers\.[^.]+\.tls$/.test(k) && v === 'true').length,
+      plain: labels.filter(([k, v]) => k.endsWith('.entrypoints') && v !== 'websecure').length,
+    };
+  };
+  const ACME_ARGS = /^--certificatesresolvers\./;
+  // Every mode: plain HTTP only redirects, both ports on the node itself, Traefik's own health check.
+  const common = (c: Case) => {
+    expect(command(c)).toEqual(
+      expect.arrayContaining([
+        '--entrypoints.web.address=:80',
+        '--entrypoints.web.http.redirections.entrypoint.to=websecure',
+        '--entrypoints.web.http.redirections.entrypoint.scheme=https',
+        '--entrypoints.websecure.address=:443',
+      ]),
+    );
+    expect(traefik(c).ports).toEqual([
+      { target: 80, published: 80, protocol: 'tcp', mode: 'host' },
+      { target: 443, published: 443, protocol: 'tcp', mode: 'host' },
+    ]);
+    const r = routers(c);
+    expect(r.tls).toBeGreaterThan(10);
+    expect(r.plain).toBe(0);
+  };
+
+  it('http-01: an ACME resolver with the spec e-mail, the HTTP challenge on port 80, its account and certificates in a volume', () => {
+    const c = render(withTls({ mode: 'http-01', email: 'certs@moh.example' }), 'production');
+    common(c);
+    expect(command(c).filter((a) => ACME_ARGS.test(a))).toEqual([
+      '--certificatesresolvers.le.acme.email=certs@moh.example',
+      '--certificatesresolvers.le.acme.storage=/acme/acme.json',
+      '--certificatesresolvers.le.acme.httpchallenge.entrypoint=web',
+    ]);
+    expect(traefik(c).volumes).toEqual([
+      '/var/run/docker.sock:/var/run/docker.sock:ro',
+      'traefik-acme:/acme',
+    ]);
+    expect(parse(c.r.compose).volumes).toEqual({ 'traefik-acme': {} });
+    expect(traefik(c).entrypoint).toBeUndefined();
+    expect(traefik(c).secrets).toBeUndefined();
+    expect(routers(c).resolvers).toEqual(['le']);
+  });
+
+  it("dns-01: the spec's provider, its credentials from the store into the process only, no HTTP challenge", () => {
+    const c = render(
+      withTls({
+        mode: 'dns-01',
+        email: 'certs@moh.example',
+        provider: 'rfc2136',
+        credentialsSecret: 'DNS_UPDATE_CREDENTIALS',
+      }),
+      'production',
+    );
+    common(c);
+    expect(command(c).filter((a) => ACME_ARGS.test(a))).toEqual([
+      '--certificatesresolvers.le.acme.email=certs@moh.example',
+      '--certificatesresolvers.le.acme.storage=/acme/acme.json',
+      '--certificatesresolvers.le.acme.dnschallenge.provider=rfc2136',
+    ]);
+    expect(secretNames(traefik(c))).toEqual(['DNS_UPDATE_CREDENTIALS']);
+    expect(traefik(c).entrypoint).toEqual([
+      '/bin/sh',
+      '-c',
+      'set -a && . /run/secrets/DNS_UPDATE_CREDENTIALS && set +a && exec traefik "$$@"',
+      'traefik',
+    ]);
+    expect(c.doc.secrets.DNS_UPDATE_CREDENTIALS).toEqual({ external: true });
+    const credentials = c.values.DNS_UPDATE_CREDENTIALS?.reveal();
+    expect(credentials).toBe(`${CANARY}-DNS_UPDATE_CREDENTIALS`);
+    expect(c.r.compose).not.toContain(credentials);
+    expect(routers(c).resolvers).toEqual(['le']);
+  });
+
+  it("static: the certificate file beside the spec and the key from the store, as secrets Traefik's file provider names", () => {
+    const specFile = countryRepository();
+    const chain = '-----BEGIN CERTIFICATE-----\nMIIB-test-chain\n-----END CERTIFICATE-----\n';
+    mkdirSync(join(dirname(specFile), 'tls'));
+    writeFileSync(join(dirname(specFile), 'tls', 'fullchain.pem'), chain);
+    const c = render(
+      withTls({ mode: 'static', certificate: 'tls/fullchain.pem', keySecret: 'TLS_PRIVATE_KEY' }),
+      'production',
+      specFile,
+    );
+    common(c);
+    expect(command(c).filter((a) => ACME_ARGS.test(a))).toEqual([]);
+    expect(command(c)).toContain('--providers.file.filename=/run/secrets/TRAEFIK_TLS');
+    expect(secretNames(traefik(c))).toEqual(['TRAEFIK_TLS', 'TLS_CERTIFICATE', 'TLS_PRIVATE_KEY']);
+    expect(c.r.secrets.TLS_CERTIFICATE?.reveal()).toBe(chain);
+    expect(parse(c.r.secrets.TRAEFIK_TLS?.reveal() ?? '')).toEqual({
+      tls: {
+        certificates: [{ certFile: '/run/secrets/TLS_CERTIFICATE', keyFile: '/run/secrets/TLS_PRIVATE_KEY' }],
+        stores: {
+          default: {
+            defaultCertificate: {
+              certFile: '/run/secrets/TLS_CERTIFICATE',
+              keyFile: '/run/secrets/TLS_PRIVATE_KEY',
+            },
+          },
+        },
+      },
+    });
+    const key = c.values.TLS_PRIVATE_KEY?.reveal();
+    expect(key).toBe(`${CANARY}-TLS_PRIVATE_KEY`);
+    expect(c.r.compose).not.toContain(key);
+    expect(parse(c.r.compose).volumes).toBeUndefined();
+    expect(routers(c).resolvers).toEqual([]);
+  });
+
+  it("self-signed: no resolver and no secret, Traefik's own certificate on every router", () => {
+    const c = render(withTls({ mode: 'self-signed' }), 'production');
+    common(c);
+    expect(command(c).filter((a) => ACME_ARGS.test(a) || a.startsWith('--providers.file'))).toEqual([]);
+    expect(traefik(c).secrets).toBeUndefined();
+    expect(traefik(c).volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock:ro']);
+    expect(routers(c).resolvers).toEqual([]);
   });
 });
