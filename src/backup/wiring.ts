@@ -119,6 +119,19 @@ export function journalSenders(spec: Spec, ends: BackupEnds): JournalSender[] {
   );
 }
 
+/**
+ * Servers whose journal forwarding must go, with its key: every server of an application environment in the run
+ * that is no sender (the spec turned forwarding off, keeps no backups, or the environment no longer restores).
+ * Where none was ever installed, removing it changes nothing.
+ */
+export function retiredJournalServers(spec: Spec, ends: BackupEnds | undefined, run: string[]): string[] {
+  const senders = new Set(ends ? journalSenders(spec, ends).map((s) => s.server) : []);
+  return run
+    .filter((e) => isApplicationEnvironment(e) && spec.environments[e])
+    .flatMap((e) => serversOf(spec, e).map((s) => s.name))
+    .filter((name) => !senders.has(name));
+}
+
 const journalEnvironments = (senders: JournalSender[]) => [...new Set(senders.map((s) => s.environment))];
 
 /** Which store holds which end's SSH key (the public half goes to the backup server). */

@@ -18,6 +18,7 @@ import {
   type PublicKeys,
   RESTORE_SSH_KEY,
   restoreVars,
+  retiredJournalServers,
   retiredRestoreServers,
   sourceVars,
   targetVars,
@@ -69,10 +70,16 @@ export async function backupWiring(
 ): Promise<BackupWiring | undefined> {
   const { spec } = sc;
   const ends = backupEnds(spec);
+  const group = (servers: string[]) => Object.fromEntries(servers.map((s) => [s, {}]));
   const retired = retiredRestoreServers(spec, ends, run);
-  const retiredGroup = retired.length
-    ? { restore_retired: Object.fromEntries(retired.map((s) => [s, {}])) }
-    : undefined;
+  const retiredJournal = retiredJournalServers(spec, ends, run);
+  const retiredGroup =
+    retired.length || retiredJournal.length
+      ? {
+          ...(retired.length ? { restore_retired: group(retired) } : {}),
+          ...(retiredJournal.length ? { journal_retired: group(retiredJournal) } : {}),
+        }
+      : undefined;
   if (!ends || !run.some((e) => backupEnvironments(ends).includes(e)))
     return retiredGroup
       ? { groups: retiredGroup, vars: {}, secretVars: {}, sshSources: [], notes: [] }

@@ -390,6 +390,10 @@ describe('backups on the lab', () => {
       root('backup-1', 'cat /srv/borg/.ssh/authorized_keys')
         .stdout.split('\n')
         .filter((l) => /^command=/.test(l));
+    const journalKeys = () =>
+      root('backup-1', 'cat /var/lib/crvs-journal/.ssh/authorized_keys')
+        .stdout.split('\n')
+        .filter((l) => /^from=/.test(l));
     const hosts = (r: { stdout: string }) =>
       (
         JSON.parse(r.stdout) as { stats: Record<string, { failures: number; unreachable: number }> }[]
@@ -404,6 +408,13 @@ describe('backups on the lab', () => {
       expect(authorized().filter((l) => l.endsWith(' crvs-restore@qa-1'))).toEqual([
         expect.stringMatching(
           /^command="borg serve --restrict-to-repository \/srv\/borg\/repos\/production --append-only",restrict ssh-ed25519 \S+ crvs-restore@qa-1$/,
+        ),
+      ]);
+      // qa now holds citizen data: its server forwards its journal too, with qa's own key, accepted from qa-1 only.
+      expect(root('qa-1', 'systemctl is-active crvs-journal-forward').stdout.trim()).toBe('active');
+      expect(journalKeys().filter((l) => l.endsWith(' crvs-journal@qa'))).toEqual([
+        expect.stringMatching(
+          /^from="10\.77\.0\.11",restrict,command="\/usr\/local\/sbin\/crvs-journal-receive" ssh-ed25519 \S+ crvs-journal@qa$/,
         ),
       ]);
       // No schedule for qa: the drill is installed, no timer runs it.
@@ -447,6 +458,14 @@ describe('backups on the lab', () => {
     expect(root('qa-1', 'systemctl cat crvs-restore.service').status).not.toBe(0);
     expect(authorized().filter((l) => l.includes('crvs-restore@qa-1'))).toEqual([]);
     expect(authorized().filter((l) => l.includes('crvs-restore@staging-1'))).toHaveLength(1);
+    // The journal forwarder and its key leave qa-1 too, and backup-1 no longer takes qa's key; production's and
+    // staging's stay.
+    expect(root('qa-1', 'systemctl cat crvs-journal-forward.service').status).not.toBe(0);
+    expect(root('qa-1', 'ls /etc/crvs/journal /usr/local/sbin/crvs-journal-forward').status).not.toBe(0);
+    expect(journalKeys().map((l) => l.split(' ').pop())).toEqual([
+      'crvs-journal@production',
+      'crvs-journal@staging',
+    ]);
     // The drill's record stays on qa-1.
     expect(root('qa-1', 'wc -l < /var/lib/crvs/backup/restore-drills.jsonl').stdout.trim()).toBe('1');
   });

@@ -13,6 +13,7 @@ import {
   keyRef,
   type RestoreEnd,
   restoreVars,
+  retiredJournalServers,
   retiredRestoreServers,
   sourceVars,
   targetVars,
@@ -143,6 +144,14 @@ describe('the backup wiring of a spec', () => {
     if (!offEnds) throw new Error('no ends');
     expect(journalSenders(off, offEnds)).toEqual([]);
     expect(keyHolders(offEnds, []).map((k) => k.secret)).not.toContain('JOURNAL_SSH_KEY');
+    // What an earlier spec installed goes: from every server of the run that is no sender, never from a sender.
+    expect(retiredJournalServers(lab, ends, ['qa', 'production', 'backup'])).toEqual(['qa-1']);
+    expect(retiredJournalServers(off, offEnds, ['qa', 'production', 'backup'])).toEqual([
+      'qa-1',
+      'prod-1',
+      'prod-2',
+    ]);
+    expect(retiredJournalServers(lab, undefined, ['staging'])).toEqual(['staging-1']);
   });
 
   it('tells each end its schedule, the repository and the pinned host key, and no secret', () => {

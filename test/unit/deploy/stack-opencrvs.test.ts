@@ -403,7 +403,7 @@ describe("Traefik, for each TLS mode of the spec (the opencrvs preset's ingress)
     load('pilot', (doc) => {
       doc.tls = tls;
     });
-  const traefik = (c: Case) => c.doc.services.traefik as Service & { volumes?: string[] };
+  const traefik = (c: Case) => c.doc.services.traefik as Service & { volumes?: string[]; ports?: unknown[] };
   const command = (c: Case) => traefik(c).command as string[];
   /** Every router label of the stack that names a certificate resolver, and how many routers terminate TLS. */
   const routers = (c: Case) => {

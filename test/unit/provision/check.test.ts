@@ -213,7 +213,7 @@ describe('the commands of a provisioning run, exactly', () => {
     expect(plays.slice(1).map((p) => p.vars?.ansible_user)).toEqual(
       plays.slice(1).map(() => AUTOMATION_USER),
     );
-    expect(plays.length).toBe(10);
+    expect(plays.length).toBe(11);
   });
 
   it('says what runs the tasks, once', () => {
