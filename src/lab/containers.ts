@@ -82,9 +82,10 @@ export function runServer(t: LabTopology, server: LabServer, image: string): Com
       '--label',
       `${LAB_LABEL}.environment=${server.environment}`,
       ...systemdFlags(),
-      // FUSE for the encrypted data volume (gocryptfs): this kernel has no dm-crypt (LAB.md).
+      // Loop devices for the encrypted data volume (an ext4 image): Docker's /dev has none. The helper makes the
+      // node of the device this hands out (ansible/roles/crvs_data_volume/files/crvs-data-volume).
       '--device',
-      '/dev/fuse',
+      '/dev/loop-control',
       '--volume',
       `${server.dockerVolume}:/var/lib/docker`,
       '--network',

@@ -69,7 +69,7 @@ describe('lab builders', () => {
         '--label crvs.lab.server=prod-1 --label crvs.lab.environment=production ' +
         '--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined ' +
         '--device-cgroup-rule a *:* rwm --cgroupns=host --volume /sys/fs/cgroup:/sys/fs/cgroup:rw ' +
-        '--tmpfs /run --tmpfs /run/lock --device /dev/fuse --volume crvs-lab-prod-1-docker:/var/lib/docker ' +
+        '--tmpfs /run --tmpfs /run/lock --device /dev/loop-control --volume crvs-lab-prod-1-docker:/var/lib/docker ' +
         '--network crvs-lab-net --ip 10.77.0.21 --dns 10.77.0.2 --dns-search lab.crvs.test crvs-lab/server:abc /sbin/init',
     );
   });
