@@ -25,14 +25,13 @@ export function citizenData(
 }
 
 /**
- * Whether the environment's data stores live on the encrypted data volume (src/provision/data-volume.ts). Opt-in
- * until the engine is fixed: Debian 12's gocryptfs 2.3, run as root for several users, fails other callers' file
- * operations with EACCES while it creates a file for one of them (docs/provisioning.md). False for the backup
- * server and the jump host, which hold no stores.
+ * Whether the environment's data stores live on the encrypted data volume (src/provision/data-volume.ts): by
+ * default on production and staging, which hold citizen data. False for the backup server and the jump host, which
+ * hold no stores.
  */
 export function environmentEncrypted(spec: Spec, name: string): boolean {
   if (!(APPLICATION_ENVIRONMENTS as readonly string[]).includes(name)) return false;
-  return spec.environments[name as AppKind]?.encryptData ?? false;
+  return spec.environments[name as AppKind]?.encryptData ?? (name === 'production' || name === 'staging');
 }
 
 export function allServers(spec: Spec) {
@@ -70,6 +69,19 @@ export const RULES: Rule[] = [
             `turn testTwoFactorCodes off on ${kind}, or remove environments.${kind}.restore`,
           );
         }
+      }
+    },
+  },
+  {
+    name: 'data-volume-size',
+    check({ spec, error }) {
+      for (const kind of APPLICATION_ENVIRONMENTS) {
+        if (spec.environments[kind]?.dataVolumeGiB !== undefined && !environmentEncrypted(spec, kind))
+          error(
+            envPath(kind, 'dataVolumeGiB'),
+            `dataVolumeGiB sizes the encrypted data volume, and ${kind} keeps its data on a plain directory`,
+            `remove dataVolumeGiB, or set encryptData: true on ${kind}`,
+          );
       }
     },
   },

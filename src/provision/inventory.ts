@@ -167,6 +167,7 @@ export function buildInventory(
           ? {
               crvs_data_root: DATA_ROOT,
               crvs_data_encrypted: environmentEncrypted(spec, env),
+              crvs_data_volume_size_gib: applicationEnvironment(spec, env).dataVolumeGiB ?? 0,
               crvs_data_dirs: dataDirs(spec.stack.preset),
             }
           : {}),

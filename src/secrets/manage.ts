@@ -133,7 +133,7 @@ export async function rotateSecret(c: SecretsContext, name: string): Promise<str
   if (name === DATA_VOLUME_KEY)
     throw new UsageError(
       `${name} opens the encrypted data volume; crvs cannot rotate it yet`,
-      'change it on the volume first (gocryptfs -passwd /var/lib/crvs/data.enc on the data node, docs/provisioning.md), then crvs secrets set',
+      "the volume's files are encrypted with keys the kernel derives from it: a new key means a new volume and the data copied into it (docs/provisioning.md)",
     );
   await setSecret(c, name, generate(def.generator));
   return def.consumers;

@@ -68,8 +68,13 @@ const applicationFields = {
   ),
   encryptData: doc(
     z.boolean().optional(),
-    "Keep the data stores (/data on the data node) on an encrypted gocryptfs volume whose key stays in the environment's secrets store; after a reboot `crvs volume unlock` opens it. Off by default: with Debian 12's gocryptfs 2.3, concurrent writes by different users fail at random (docs/provisioning.md).",
+    "Keep the data stores (/data on the data node) on an encrypted volume (ext4 with the kernel's fscrypt, in an image file under /var/lib/crvs) whose key stays in the environment's secrets store; after a reboot `crvs volume unlock` opens it. Defaults to true on production and staging.",
     true,
+  ),
+  dataVolumeGiB: doc(
+    z.int().min(1).max(1_000_000).optional(),
+    "Size of the encrypted data volume in GiB. Provisioning grows it to a larger value (never shrinks it). Default: 80% of the free space of the data node's /var/lib/crvs when the volume is created.",
+    200,
   ),
   sshTotp: doc(
     z.boolean().optional(),

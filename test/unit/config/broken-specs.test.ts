@@ -257,6 +257,21 @@ describe('warnings', () => {
     expect(validateSpecText(plainQa).problems).toEqual([]);
   });
 
+  it('refuses a data volume size where the environment has no encrypted volume', () => {
+    const sized = base.replace('  qa:\n', '  qa:\n    dataVolumeGiB: 50\n');
+    expect(sized).not.toBe(base);
+    expect(
+      validateSpecText(sized).problems.map((p) => `${p.severity} ${p.path} ${p.message} (${p.hint})`),
+    ).toEqual([
+      'error environments.qa.dataVolumeGiB dataVolumeGiB sizes the encrypted data volume, and qa keeps its data on a plain directory (remove dataVolumeGiB, or set encryptData: true on qa)',
+    ]);
+    expect(
+      validateSpecText(
+        sized.replace('    dataVolumeGiB: 50\n', '    dataVolumeGiB: 50\n    encryptData: true\n'),
+      ).problems,
+    ).toEqual([]);
+  });
+
   it('warns about a missing qa environment for a pilot', () => {
     const r = validateSpecText(
       edit(

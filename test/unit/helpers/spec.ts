@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { validateSpecText } from '../../../src/config/load.js';
 import type { Spec } from '../../../src/config/schema.js';
 
@@ -29,12 +30,15 @@ export function specFromText(text: string): Spec {
 }
 export const labWithQaRestore = () => specFromText(LAB_QA_RESTORE);
 
-/** The lab spec with the encrypted data volume turned on for one environment (it is off by default). */
-export const labEncrypting = (environment: 'production' | 'staging' | 'qa') => {
-  const text = readFileSync('examples/lab/crvs.yaml', 'utf8');
-  const out = text.replace(`  ${environment}:\n`, `  ${environment}:\n    encryptData: true\n`);
-  if (out === text) throw new Error(`examples/lab/crvs.yaml has no ${environment} section`);
-  return specFromText(out);
+/** The lab spec with the encrypted data volume turned on or off for one environment (production and staging have it). */
+export const labEncrypting = (environment: 'production' | 'staging' | 'qa', on = true) => {
+  const doc = parseDocument(readFileSync('examples/lab/crvs.yaml', 'utf8'));
+  if (!doc.hasIn(['environments', environment]))
+    throw new Error(`examples/lab/crvs.yaml has no ${environment}`);
+  doc.setIn(['environments', environment, 'encryptData'], on);
+  // A size is refused where there is no volume to size.
+  if (!on) doc.deleteIn(['environments', environment, 'dataVolumeGiB']);
+  return specFromText(doc.toString());
 };
 
 /** A valid pilot spec, as text: tests break it one place at a time. */

@@ -102,21 +102,33 @@ describe('the generated Ansible inventory', () => {
 });
 
 describe('the data volume', () => {
-  it("is encrypted on the data node where the spec opts in, plain elsewhere, with the preset's store directories", () => {
-    const prod = inventory(labEncrypting('production'), 'production');
+  it("is encrypted on production's and staging's data node by default, plain elsewhere, with the preset's store directories", () => {
+    const spec = labSpec('direct');
+    const prod = inventory(spec, 'production');
     const hosts = prod.all.children.application?.hosts ?? {};
     // Only the server labelled data holds the stores, so only it gets the volume.
     expect([hosts['prod-1']?.crvs_data_node, hosts['prod-2']?.crvs_data_node]).toEqual([false, true]);
     expect(prod.all.vars).toMatchObject({
       crvs_data_root: '/data',
       crvs_data_encrypted: true,
+      crvs_data_volume_size_gib: 3,
       crvs_data_dirs: [{ path: 'postgres' }, { path: 'documents', owner: 10001, group: 10001, mode: '0750' }],
     });
-    // Off by default, citizen data or not (docs/provisioning.md: the engine's race).
-    const spec = labSpec('direct');
-    for (const env of ['production', 'staging', 'qa'])
-      expect(inventory(spec, env).all.vars.crvs_data_encrypted, env).toBe(false);
+    expect(inventory(spec, 'staging').all.vars).toMatchObject({
+      crvs_data_encrypted: true,
+      crvs_data_volume_size_gib: 3,
+    });
+    // qa holds test data: plain unless its spec opts in; a size left out is 0 (the helper's default at creation).
+    expect(inventory(spec, 'qa').all.vars.crvs_data_encrypted).toBe(false);
     expect(inventory(labWithQaRestore(), 'qa').all.vars.crvs_data_encrypted).toBe(false);
+    expect(inventory(labEncrypting('qa'), 'qa').all.vars).toMatchObject({
+      crvs_data_encrypted: true,
+      crvs_data_volume_size_gib: 0,
+    });
+    // Turned off on production: a plain /data.
+    expect(inventory(labEncrypting('production', false), 'production').all.vars.crvs_data_encrypted).toBe(
+      false,
+    );
     // No stores on the backup server or the jump host.
     expect(inventory(spec, 'backup').all.vars).not.toHaveProperty('crvs_data_encrypted');
   });

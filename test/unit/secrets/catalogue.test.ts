@@ -9,14 +9,15 @@ describe('the secrets an environment needs', () => {
     expect(names('backup')).toEqual(['SMTP_USERNAME', 'SMTP_PASSWORD', 'ALERT_WEBHOOK_URL']);
     expect(names('jump')).toEqual(names('backup'));
     // Production's store also holds the backup runner's key and the prune key; staging's the drill's key. Both
-    // hold the key their servers forward their journal with.
+    // hold the key their servers forward their journal with, and their data volume's key.
     expect(names('production')).toEqual([
       ...names(),
       'BACKUP_SSH_KEY',
       'BACKUP_PRUNE_SSH_KEY',
       'JOURNAL_SSH_KEY',
+      'DATA_VOLUME_KEY',
     ]);
-    expect(names('staging')).toEqual([...names(), 'RESTORE_SSH_KEY', 'JOURNAL_SSH_KEY']);
+    expect(names('staging')).toEqual([...names(), 'RESTORE_SSH_KEY', 'JOURNAL_SSH_KEY', 'DATA_VOLUME_KEY']);
     expect(names('qa')).toEqual(names());
     expect(names('production')).toEqual(
       expect.arrayContaining(['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'ALERT_WEBHOOK_URL']),
@@ -24,9 +25,12 @@ describe('the secrets an environment needs', () => {
   });
 
   it("holds the data volume's key only where the spec encrypts the data", () => {
-    const names = (env: string) => catalogue(labEncrypting('staging'), env).map((d) => d.name);
-    expect(names('staging')).toContain('DATA_VOLUME_KEY');
-    expect(names('production')).not.toContain('DATA_VOLUME_KEY');
+    const names = (spec: ReturnType<typeof labEncrypting>, env: string) =>
+      catalogue(spec, env).map((d) => d.name);
+    expect(names(labEncrypting('qa'), 'qa')).toContain('DATA_VOLUME_KEY');
+    expect(names(labEncrypting('qa'), 'development')).not.toContain('DATA_VOLUME_KEY');
+    expect(names(labEncrypting('production', false), 'production')).not.toContain('DATA_VOLUME_KEY');
+    expect(names(labEncrypting('production', false), 'staging')).toContain('DATA_VOLUME_KEY');
   });
 
   it('asks the backup server for the SMTP credentials and Slack webhook its alerts need, nothing generated', () => {
