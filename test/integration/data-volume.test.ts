@@ -3,24 +3,24 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crvsBin, ensureDefaultLab, type LabInfo, labCommands } from './helpers/lab.js';
+import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo, labCommands } from './helpers/lab.js';
 
-// The encrypted data volume, opted into by qa (`encryptData: true` in a copy of the lab's spec; it is off by default,
-// docs/provisioning.md). qa's plain /data is moved out of the way as the docs say (stack removed, /data removed,
-// provision, deploy), then: the stores' files under /data are ciphertext on the disk, the key is nowhere on the
-// server, a reboot leaves the volume locked and the database down, and `crvs volume unlock` brings both back.
-// Production, which does not opt in, keeps a plain /data. Runs last: it leaves qa on the encrypted volume.
+// The encrypted data volume, on by default on production (and staging): prod-2, production's data node, keeps its
+// stores in an ext4 image with the kernel's fscrypt, unlocked with the key from production's secrets store. The
+// stores' files are ciphertext in the image, the key is nowhere on the server, a reboot leaves the volume locked and
+// the database down, and `crvs volume unlock` brings both back; provisioning grows it offline after a reboot. qa,
+// which holds test data, keeps a plain /data. Runs last: it reboots prod-2 twice and leaves its volume 1 GiB bigger.
 let lab: LabInfo;
-const { env, crvs: crvsLab } = labCommands(() => lab);
-/** crvs against the copy of the lab's spec in which qa opts in (beside it: same stores, same known_hosts). */
-const spec = () => join(lab.dir, 'crvs-qa-encrypted.yaml');
-const crvs = (...args: string[]) => crvsBin([...args, '--spec', spec()], { env: env() });
+const { env, crvs } = labCommands(() => lab);
+/** The lab's spec with production's volume one GiB bigger (beside it: same stores, same known_hosts). */
+const grownSpec = () => join(lab.dir, 'crvs-grown-volume.yaml');
 const on = (server: string, script: string) =>
   spawnSync('docker', ['exec', `crvs-lab-${server}`, 'sh', '-c', script], { encoding: 'utf8' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DB = 'docker ps -q --filter label=com.docker.swarm.service.name=crvs_db';
-const psql = (sql: string) => on('qa-1', `docker exec --user postgres "$(${DB})" psql -d crvs -Atc "${sql}"`);
-const CIPHER = '/var/lib/crvs/data.enc';
+const psql = (sql: string) =>
+  on('prod-2', `docker exec --user postgres "$(${DB})" psql -d crvs -Atc "${sql}"`);
+const IMAGE = '/var/lib/crvs/data.img';
 /**
  * Prints the files that hold the text read on stdin (beneath where a key could be left), then how many times the
  * journal has it, then how many processes hold it in their arguments or environment (itself left out).
@@ -49,164 +49,205 @@ async function until(what: string, done: () => boolean, seconds: number): Promis
   throw new Error(`${what}: not within ${seconds} s`);
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   lab = ensureDefaultLab();
-  const text = readFileSync(lab.spec, 'utf8');
-  const encrypted = text.replace('  qa:\n', '  qa:\n    encryptData: true\n');
-  if (encrypted === text) throw new Error('the lab spec has no qa section to opt in');
-  writeFileSync(spec(), encrypted);
-  if (on('qa-1', 'findmnt --noheadings --output FSTYPE /data').stdout.trim() !== 'fuse.gocryptfs') {
-    // qa's test data sits on a plain /data: the stack goes, then the directory (docs/provisioning.md).
-    on('qa-1', 'docker stack rm crvs >/dev/null 2>&1 || true');
-    await until(
-      'the stack to leave qa-1',
-      () =>
-        on(
-          'qa-1',
-          'docker ps -q --filter label=com.docker.stack.namespace=crvs; docker network ls -q --filter label=com.docker.stack.namespace=crvs',
-        ).stdout.trim() === '',
-      120,
-    );
-    expect(on('qa-1', 'rm -rf /data').status).toBe(0);
-  }
-  for (const args of [
-    ['secrets', 'init', 'qa'],
-    ['provision', 'qa', '--tags', 'data'],
-    ['deploy', 'qa', '--version', 'v1'],
-  ]) {
-    const r = crvs(...args);
-    if (r.status !== 0) throw new Error(`crvs ${args.join(' ')} failed:\n${r.stderr.slice(-3000)}`);
+  // After demo.test this provisions nothing; run alone, it provisions production and deploys the demo there.
+  ensureProvisioned(lab, ['production'], env());
+  if (on('prod-2', DB).stdout.trim() === '') {
+    for (const args of [
+      ['secrets', 'init', 'production'],
+      ['deploy', 'production'],
+    ]) {
+      const r = crvs(...args);
+      if (r.status !== 0) throw new Error(`crvs ${args.join(' ')} failed:\n${r.stderr.slice(-3000)}`);
+    }
   }
 }, 30 * 60_000);
 
 // What the tests wrote goes whatever happened.
 afterAll(() => {
-  on('qa-1', `rm -f /data/documents/${canary}.txt`);
+  on('prod-2', `rm -f /data/documents/${canary}.txt /data/written-while-locked`);
   psql('DROP TABLE IF EXISTS crvs_canary');
-  rmSync(spec(), { force: true });
+  rmSync(grownSpec(), { force: true });
 });
 
+async function reboot(server: string, environment: string): Promise<void> {
+  expect(spawnSync('docker', ['restart', `crvs-lab-${server}`]).status).toBe(0);
+  await until(
+    `${server} answers SSH again`,
+    () => crvs('volume', 'status', environment, '--json').stdout !== '',
+    90,
+  );
+}
+
 describe('the encrypted data volume', () => {
-  it("qa's stores write ciphertext to the disk, and the volume's key is nowhere on the server", () => {
-    expect(on('qa-1', 'findmnt --noheadings --output FSTYPE,SOURCE /data').stdout.trim()).toBe(
-      `fuse.gocryptfs ${CIPHER}`,
+  it("production's stores write ciphertext into the volume's image, and the volume's key is nowhere on the server", () => {
+    expect(on('prod-2', 'findmnt --noheadings --output FSTYPE,SOURCE /data').stdout.trim()).toMatch(
+      /^ext4\s+\/dev\/loop\d+\[\/data\]$/,
     );
-    // A row through Postgres, flushed to its files; a file where the app keeps attachments.
+    expect(on('prod-2', '/usr/local/sbin/crvs-data-volume status').stdout.trim()).toBe('unlocked');
+    // A row through Postgres, flushed to its files; a file where the app keeps attachments, named after the canary.
     expect(
       psql(
         `CREATE TABLE IF NOT EXISTS crvs_canary (v text); INSERT INTO crvs_canary VALUES ('${canary}'); CHECKPOINT;`,
       ).status,
     ).toBe(0);
-    expect(on('qa-1', `printf '%s' ${canary} > /data/documents/${canary}.txt`).status).toBe(0);
-    // In the mounted view, both are there in clear...
-    expect(on('qa-1', `grep -rlF ${canary} /data/postgres/base | head -1`).stdout).toMatch(
+    expect(on('prod-2', `printf '%s' ${canary} > /data/documents/${canary}.txt && sync`).status).toBe(0);
+    // In the unlocked view, both are there in clear...
+    expect(on('prod-2', `grep -rlF ${canary} /data/postgres/base | head -1`).stdout).toMatch(
       /^\/data\/postgres\/base\//,
     );
-    expect(on('qa-1', `cat /data/documents/${canary}.txt`).stdout).toBe(canary);
-    // ...on the disk, neither the contents nor the file name are.
-    expect(on('qa-1', `grep -rlF ${canary} ${CIPHER}; echo "exit $?"`).stdout.trim()).toBe('exit 1');
-    expect(on('qa-1', `find ${CIPHER} -name '*${canary}*' | wc -l`).stdout.trim()).toBe('0');
+    expect(on('prod-2', `cat /data/documents/${canary}.txt`).stdout).toBe(canary);
+    // ...in the image on the disk, neither the contents nor the file name (a directory entry) are; what ext4 keeps
+    // in clear, such as the volume's label in its superblock, is found by the same search.
+    expect(on('prod-2', `grep -caF ${canary} ${IMAGE}`).stdout.trim()).toBe('0');
+    expect(Number(on('prod-2', `grep -caF crvs-data ${IMAGE}`).stdout.trim())).toBeGreaterThanOrEqual(1);
 
-    const key = crvs('secrets', 'get', 'qa', 'DATA_VOLUME_KEY');
+    const key = crvs('secrets', 'get', 'production', 'DATA_VOLUME_KEY');
     expect(key.status).toBe(0);
     const value = key.stdout.trim();
     expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // Not in a file of the places a key would be left (the journal included), nor in any process's arguments
     // or environment. The sweep reads the value on its stdin: in its own arguments it would find itself.
     const sweep = (text: string) =>
-      spawnSync('docker', ['exec', '-i', 'crvs-lab-qa-1', 'python3', '-c', SWEEP], {
+      spawnSync('docker', ['exec', '-i', 'crvs-lab-prod-2', 'python3', '-c', SWEEP], {
         input: `${text}\n`,
         encoding: 'utf8',
       })
         .stdout.trim()
         .split('\n');
     expect(sweep(value)).toEqual(['0', '0']);
-    // The sweep finds what is there: the cipher directory is in gocryptfs's arguments.
-    expect(Number(sweep(CIPHER).at(-1))).toBeGreaterThanOrEqual(1);
+    // The sweep finds what is there: the image's path is in the helper.
+    expect(sweep(IMAGE)).toContain('/usr/local/sbin/crvs-data-volume');
   });
 
-  it('production, which does not opt in, keeps a plain /data with the stores in it, and nothing to unlock', () => {
-    expect(
-      on('prod-2', 'findmnt --noheadings /data; test -d /data/postgres && echo plain').stdout.trim(),
-    ).toBe('plain');
-    const status = crvsLab('volume', 'status', 'production', '--json');
+  it('qa, which holds test data, keeps a plain /data with the stores in it, and nothing to unlock', () => {
+    expect(on('qa-1', 'findmnt --noheadings /data; test -d /data/postgres && echo plain').stdout.trim()).toBe(
+      'plain',
+    );
+    const status = crvs('volume', 'status', 'qa', '--json');
     expect(status.status).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual({
-      environment: 'production',
-      server: 'prod-2',
-      address: '10.77.0.22',
+      environment: 'qa',
+      server: 'qa-1',
+      address: '10.77.0.11',
       encrypted: false,
       state: 'plain',
     });
-    const unlock = crvsLab('volume', 'unlock', 'production');
+    const unlock = crvs('volume', 'unlock', 'qa');
     expect(unlock.status).toBe(2);
     expect(unlock.stderr).toContain(
-      'production keeps its data on a plain directory (encryptData is not set): there is nothing to unlock',
+      'qa keeps its data on a plain directory (encryptData is not set): there is nothing to unlock',
     );
   });
 
   it(
     'after a reboot the volume is locked and the database stays down; a wrong key and stray files are refused; crvs volume unlock brings the data back',
     async () => {
-      expect(JSON.parse(crvs('volume', 'status', 'qa', '--json').stdout)).toMatchObject({
-        server: 'qa-1',
+      expect(JSON.parse(crvs('volume', 'status', 'production', '--json').stdout)).toMatchObject({
+        server: 'prod-2',
         state: 'unlocked',
       });
-      expect(spawnSync('docker', ['restart', 'crvs-lab-qa-1']).status).toBe(0);
-      await until('qa-1 answers SSH again', () => crvs('volume', 'status', 'qa', '--json').stdout !== '', 90);
+      await reboot('prod-2', 'production');
 
-      const locked = crvs('volume', 'status', 'qa', '--json');
+      const locked = crvs('volume', 'status', 'production', '--json');
       expect(locked.status).toBe(1);
       expect(JSON.parse(locked.stdout)).toEqual({
-        environment: 'qa',
-        server: 'qa-1',
-        address: '10.77.0.11',
+        environment: 'production',
+        server: 'prod-2',
+        address: '10.77.0.22',
         encrypted: true,
         state: 'locked',
-        action: 'crvs volume unlock qa',
+        action: 'crvs volume unlock production',
       });
-      expect(on('qa-1', 'findmnt --noheadings /data; ls -A /data | wc -l').stdout.trim()).toBe('0');
-      // Swarm tries to start the database on qa-1 and cannot: its directory is inside the locked volume.
+      // Nothing is mounted: /data is the empty directory beneath, and the image's file system is not attached.
+      expect(
+        on(
+          'prod-2',
+          `findmnt --noheadings /data; findmnt --noheadings /var/lib/crvs/data.fs; ls -A /data | wc -l`,
+        ).stdout.trim(),
+      ).toBe('0');
+      // Swarm tries to start the database on prod-2 and cannot: its directory is inside the locked volume.
       await until(
         'the manager reports the database task rejected for its missing directory',
         () =>
-          on('qa-1', 'docker service ps crvs_db --no-trunc --format "{{.Error}}"').stdout.includes(
+          on('prod-1', 'docker service ps crvs_db --no-trunc --format "{{.Error}}"').stdout.includes(
             'bind source path does not exist: /data/postgres',
           ),
-        90,
+        120,
       );
-      expect(on('qa-1', DB).stdout.trim()).toBe('');
+      expect(on('prod-2', DB).stdout.trim()).toBe('');
 
-      // The helper refuses a key that is not the volume's, and mounts nothing.
-      const wrong = on('qa-1', "printf '%s' not-the-key | /usr/local/sbin/crvs-data-volume open");
+      // The helper refuses a key that is not the volume's, and leaves it locked.
+      const wrong = on('prod-2', "printf '%s' not-the-key | /usr/local/sbin/crvs-data-volume open");
       expect(wrong.status).toBe(12);
-      expect(wrong.stderr).toContain('the key does not open /var/lib/crvs/data.enc');
-      expect(on('qa-1', '/usr/local/sbin/crvs-data-volume status').stdout.trim()).toBe('locked');
+      expect(wrong.stderr.trim()).toBe(
+        "crvs-data-volume: the key does not open /var/lib/crvs/data.img (the environment's DATA_VOLUME_KEY is not the one it was created with)",
+      );
+      expect(
+        on('prod-2', '/usr/local/sbin/crvs-data-volume status; findmnt --noheadings /data').stdout.trim(),
+      ).toBe('locked');
 
       // A file written while locked went to the unencrypted disk: unlock says so and mounts nothing over it.
-      on('qa-1', 'touch /data/written-while-locked');
-      const refused = crvs('volume', 'unlock', 'qa');
+      on('prod-2', 'touch /data/written-while-locked');
+      const refused = crvs('volume', 'unlock', 'production');
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain('/data is not empty while the volume is locked');
       expect(refused.stderr).toContain('written-while-locked');
-      on('qa-1', 'rm /data/written-while-locked');
+      on('prod-2', 'rm /data/written-while-locked');
 
-      const unlocked = crvs('volume', 'unlock', 'qa');
+      const unlocked = crvs('volume', 'unlock', 'production');
       expect(unlocked.status, unlocked.stderr).toBe(0);
       expect(unlocked.stdout.trim()).toBe(
-        'qa: the data volume on qa-1 is unlocked; Swarm starts the stores again by itself within a minute',
+        'production: the data volume on prod-2 is unlocked; Swarm starts the stores again by itself within a minute',
       );
-      // Swarm retries the rejected task until one starts (for a few seconds two may be listed): the row is back.
+      // Swarm retries the rejected task until one starts: the row is back, and the file.
       await until(
-        'the database to run again on qa-1, with the row written before the reboot',
+        'the database to run again on prod-2, with the row written before the reboot',
         () => psql('SELECT v FROM crvs_canary').stdout.trim() === canary,
-        120,
+        180,
       );
-      expect(on('qa-1', `cat /data/documents/${canary}.txt`).stdout).toBe(canary);
-      expect(crvs('volume', 'unlock', 'qa').stdout.trim()).toBe(
-        'qa: the data volume on qa-1 was already unlocked',
+      expect(on('prod-2', `cat /data/documents/${canary}.txt`).stdout).toBe(canary);
+      expect(crvs('volume', 'unlock', 'production').stdout.trim()).toBe(
+        'production: the data volume on prod-2 was already unlocked',
       );
     },
     10 * 60_000,
+  );
+
+  it(
+    'a larger dataVolumeGiB grows the volume: provisioning after a reboot opens it and grows it offline, the data kept',
+    async () => {
+      const size = () => Number(on('prod-2', 'df --output=size -B1M /data | tail -1').stdout.trim());
+      const before = size();
+      // The lab's 3 GiB (more if a run of this file grew it already), less ext4's own metadata and the 1% reserved.
+      const gib = Number(on('prod-2', `stat -c %s ${IMAGE}`).stdout.trim()) / 1024 ** 3;
+      expect(gib).toBeGreaterThanOrEqual(3);
+      expect(before).toBeGreaterThan(gib * 1024 * 0.95);
+      expect(before).toBeLessThan(gib * 1024);
+      writeFileSync(
+        grownSpec(),
+        readFileSync(lab.spec, 'utf8').replace(
+          /(production:\n(?:.*\n)*?\s+dataVolumeGiB: )\d+\n/,
+          `$1${gib + 1}\n`,
+        ),
+      );
+      expect(readFileSync(grownSpec(), 'utf8')).toContain(`dataVolumeGiB: ${gib + 1}`);
+      // Online growth needs CAP_SYS_RESOURCE, which the lab's containers lack (LAB.md): grow it while locked.
+      await reboot('prod-2', 'production');
+      const provision = crvsBin(['provision', 'production', '--tags', 'data', '--spec', grownSpec()], {
+        env: env(),
+      });
+      expect(provision.status, provision.stderr.slice(-2000)).toBe(0);
+      expect(size() - before).toBeGreaterThan(1000);
+      expect(on('prod-2', `stat -c %s ${IMAGE}`).stdout.trim()).toBe(String((gib + 1) * 1024 ** 3));
+      await until(
+        'the database to run again on prod-2, with its row',
+        () => psql('SELECT v FROM crvs_canary').stdout.trim() === canary,
+        180,
+      );
+      expect(on('prod-2', `cat /data/documents/${canary}.txt`).stdout).toBe(canary);
+    },
+    15 * 60_000,
   );
 });
