@@ -3,9 +3,11 @@
 #        N=500 sudo bench/gocryptfs-concurrency.sh /tmp/gc25/usr/bin/gocryptfs
 #
 # Measures failed file creates (EACCES/EPERM) when processes of different users create files
-# concurrently on gocryptfs, for three layouts of the encrypted data volume:
+# concurrently on gocryptfs, for three layouts of the encrypted data volume, and on crvs's engine now (F):
 #   A   one gocryptfs (root, -allow_other) for the whole tree; uid 999, uid 10001 and root
 #       (in a 0700 root directory) each create N files concurrently.
+#   F   the kernel's fscrypt: one ext4 image with one encrypted directory, made by crvs's own helper
+#       (ansible/roles/crvs_data_volume/files/crvs-data-volume); the same three writers as A.
 #   B1  one gocryptfs per store (all root, -allow_other, same key); each writer in its own mount.
 #   B2  as B, but root writes into the uid-999 mount (own 0700 directory) while uid 999 writes there.
 #   C   one gocryptfs per store run AS the store's uid (-allow_other); each store user writes in
@@ -105,6 +107,16 @@ mkdir_as "$W/a.plain/pg" 999 700
 mkdir_as "$W/a.plain/app" 10001 700
 mkdir_as "$W/a.plain/restore" 0 700
 run_case A uid999 999 "$W/a.plain/pg" uid10001 10001 "$W/a.plain/app" root 0 "$W/a.plain/restore"
+
+# F: crvs's volume today, the kernel's fscrypt (ext4 image, one encrypted directory for everything), made and
+# unlocked by crvs's own helper in the scratch directory; the same three writers as A.
+HELPER=${HELPER:-$(dirname "$0")/../ansible/roles/crvs_data_volume/files/crvs-data-volume}
+MOUNTS+=("$W/f.plain" "$W/f/data.fs")
+printf 'bench-key' | CRVS_DATA_VOLUME_ROOT="$W/f" CRVS_DATA_VOLUME_MOUNT="$W/f.plain" "$HELPER" open --size-gib 1 >/dev/null
+mkdir_as "$W/f.plain/pg" 999 700
+mkdir_as "$W/f.plain/app" 10001 700
+mkdir_as "$W/f.plain/restore" 0 700
+run_case F uid999 999 "$W/f.plain/pg" uid10001 10001 "$W/f.plain/app" root 0 "$W/f.plain/restore"
 
 # B: one root mount per store (pg, app, and a third one for root's own data).
 mount_store b-pg; mount_store b-app; mount_store b-root
