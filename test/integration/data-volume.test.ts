@@ -21,6 +21,8 @@ const DB = 'docker ps -q --filter label=com.docker.swarm.service.name=crvs_db';
 const psql = (sql: string) =>
   on('prod-2', `docker exec --user postgres "$(${DB})" psql -d crvs -Atc "${sql}"`);
 const IMAGE = '/var/lib/crvs/data.img';
+const WRONG_KEY =
+  "crvs-data-volume: the key does not open /var/lib/crvs/data.img (the environment's DATA_VOLUME_KEY is not the one it was created with)";
 /**
  * Prints the files that hold the text read on stdin (beneath where a key could be left), then how many times the
  * journal has it, then how many processes hold it in their arguments or environment (itself left out).
@@ -85,6 +87,11 @@ describe('the encrypted data volume', () => {
     expect(on('prod-2', 'findmnt --noheadings --output FSTYPE,SOURCE /data').stdout.trim()).toMatch(
       /^ext4\s+\/dev\/loop\d+\[\/data\]$/,
     );
+    expect(on('prod-2', '/usr/local/sbin/crvs-data-volume status').stdout.trim()).toBe('unlocked');
+    // Open already, the helper still tells a wrong key (a store that holds one would lock the data at the next
+    // reboot), and leaves the volume as it was.
+    const wrong = on('prod-2', "printf '%s' not-the-key | /usr/local/sbin/crvs-data-volume open");
+    expect([wrong.status, wrong.stderr.trim()]).toEqual([12, WRONG_KEY]);
     expect(on('prod-2', '/usr/local/sbin/crvs-data-volume status').stdout.trim()).toBe('unlocked');
     // A row through Postgres, flushed to its files; a file where the app keeps attachments, named after the canary.
     expect(
@@ -178,15 +185,20 @@ describe('the encrypted data volume', () => {
       );
       expect(on('prod-2', DB).stdout.trim()).toBe('');
 
-      // The helper refuses a key that is not the volume's, and leaves it locked.
-      const wrong = on('prod-2', "printf '%s' not-the-key | /usr/local/sbin/crvs-data-volume open");
-      expect(wrong.status).toBe(12);
-      expect(wrong.stderr.trim()).toBe(
-        "crvs-data-volume: the key does not open /var/lib/crvs/data.img (the environment's DATA_VOLUME_KEY is not the one it was created with)",
+      // The helper refuses a key that is not the volume's before growing anything, and leaves it locked.
+      const imageSize = on('prod-2', `stat -c %s ${IMAGE}`).stdout.trim();
+      const wrong = on(
+        'prod-2',
+        "printf '%s' not-the-key | /usr/local/sbin/crvs-data-volume open --size-gib 99",
       );
+      expect(wrong.status).toBe(12);
+      expect(wrong.stderr.trim()).toBe(WRONG_KEY);
       expect(
-        on('prod-2', '/usr/local/sbin/crvs-data-volume status; findmnt --noheadings /data').stdout.trim(),
-      ).toBe('locked');
+        on(
+          'prod-2',
+          `/usr/local/sbin/crvs-data-volume status; findmnt --noheadings /data; findmnt --noheadings /var/lib/crvs/data.fs; stat -c %s ${IMAGE}`,
+        ).stdout.trim(),
+      ).toBe(`locked\n${imageSize}`);
 
       // A file written while locked went to the unencrypted disk: unlock says so and mounts nothing over it.
       on('prod-2', 'touch /data/written-while-locked');
