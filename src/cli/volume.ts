@@ -15,6 +15,7 @@ export function registerVolume(program: Command, ctx: CliContext): void {
       examples(
         ['crvs volume status production', 'unlocked, locked (after a reboot) or absent'],
         ['crvs volume unlock production', 'open it after a reboot: the stores start again by themselves'],
+        ['crvs volume rekey production', 'a new DATA_VOLUME_KEY: the volume opens with it alone'],
       ),
     )
     .addHelpText(
@@ -65,6 +66,25 @@ export function registerVolume(program: Command, ctx: CliContext): void {
         : r.opened
           ? `${environment}: the data volume on ${r.server} is unlocked; Swarm starts the stores again by itself within a minute`
           : `${environment}: the data volume on ${r.server} was already unlocked`,
+    );
+  });
+
+  environmentOptions(
+    cmd
+      .command('rekey')
+      .description(
+        "Rotate DATA_VOLUME_KEY: a new key from node:crypto, learnt by the unlocked volume, saved in the secrets store, then the old key retired. The data is not re-encrypted (the volume's master key stays, wrapped by the new key).",
+      )
+      .argument('<environment>', 'an application environment')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (environment: string, o: EnvironmentFlags) => {
+    const { rekeyVolume } = await import('../usecases/volume.js');
+    const { s, fx, out } = await specContext(ctx, o);
+    const r = await rekeyVolume(fx, s, environment);
+    out.out(
+      o.json
+        ? JSON.stringify({ environment, server: r.server, rotated: 'DATA_VOLUME_KEY' }, null, 2)
+        : `${environment}: DATA_VOLUME_KEY rotated; the data volume on ${r.server} opens with the new key only`,
     );
   });
 }

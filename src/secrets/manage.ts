@@ -132,8 +132,8 @@ export async function rotateSecret(c: SecretsContext, name: string): Promise<str
     );
   if (name === DATA_VOLUME_KEY)
     throw new UsageError(
-      `${name} opens the encrypted data volume; crvs cannot rotate it yet`,
-      "the volume's files are encrypted with keys the kernel derives from it: a new key means a new volume and the data copied into it (docs/provisioning.md)",
+      `${name} opens the encrypted data volume: the volume must learn the new key before the store holds it`,
+      `crvs volume rekey ${c.environment} does both, in that order`,
     );
   await setSecret(c, name, generate(def.generator));
   return def.consumers;

@@ -9,14 +9,18 @@ import {
   parseVolumeState,
   REFUSED,
   type VolumeState,
+  volumeAddKeyCommand,
+  volumeKeepOnlyCommand,
   volumeOpenCommand,
   volumeStatusCommand,
   WRONG_KEY,
 } from '../provision/data-volume.js';
 import { lastLine } from '../remote/executor.js';
 import { refuseHostKey } from '../remote/host-keys.js';
-import { DATA_VOLUME_KEY } from '../secrets/catalogue.js';
-import { openStore } from '../secrets/manage.js';
+import { DATA_VOLUME_GENERATOR, DATA_VOLUME_KEY } from '../secrets/catalogue.js';
+import { generate } from '../secrets/generate.js';
+import { openStore, setSecret } from '../secrets/manage.js';
+import { type Sensitive, sensitive } from '../secrets/sensitive.js';
 import { type Effects, type SpecContext, serverHost } from './context.js';
 
 export interface VolumeReport {
@@ -52,6 +56,17 @@ export async function volumeStatus(fx: Effects, sc: SpecContext, environment: st
   return { ...base, encrypted: true, state, ...(action[state] ? { action: action[state] } : {}) };
 }
 
+async function storedKey(fx: Effects, sc: SpecContext, environment: string): Promise<Sensitive<string>> {
+  const key = (await openStore({ ...sc, exec: fx.exec, environment }).load(sc.identity)).get(
+    DATA_VOLUME_KEY,
+  )?.value;
+  if (!key)
+    throw new CrvsError('E_SECRETS_MISSING', `the ${environment} secrets store has no ${DATA_VOLUME_KEY}`, {
+      hint: 'the volume was created with a key this store no longer holds: restore the store from its history (git), or recover the data from a backup',
+    });
+  return key;
+}
+
 export async function unlockVolume(
   fx: Effects,
   sc: SpecContext,
@@ -71,13 +86,7 @@ export async function unlockVolume(
     throw new CrvsError('E_DATA_VOLUME', `${before.server} has no encrypted data volume yet`, {
       hint: `provisioning creates it: crvs provision ${environment}`,
     });
-  const key = (await openStore({ ...sc, exec: fx.exec, environment }).load(sc.identity)).get(
-    DATA_VOLUME_KEY,
-  )?.value;
-  if (!key)
-    throw new CrvsError('E_SECRETS_MISSING', `the ${environment} secrets store has no ${DATA_VOLUME_KEY}`, {
-      hint: 'the volume was created with a key this store no longer holds: restore the store from its history (git), or recover the data from a backup',
-    });
+  const key = await storedKey(fx, sc, environment);
   fx.progress(`opening the data volume on ${before.server} with ${DATA_VOLUME_KEY} from the secrets store`);
   const server = dataServer(sc.spec, environment);
   const r = await fx.exec.run(volumeOpenCommand(serverHost(sc.spec, environment, server, sc), key));
@@ -109,4 +118,43 @@ export async function requireDataVolume(fx: Effects, sc: SpecContext, environmen
     `the data volume on ${r.server} is ${r.state}: the stores of ${environment} cannot start`,
     { hint: `${r.action ?? `crvs volume unlock ${environment}`}, then deploy again` },
   );
+}
+
+/**
+ * A new DATA_VOLUME_KEY: the volume learns it (while the old one still opens it), the store saves it, and only
+ * then the volume forgets every other key. A run stopped half-way leaves a volume both keys open, and the store
+ * holding one of them; running it again finishes. The data is not re-encrypted: the volume's master key stays,
+ * wrapped by the new key only.
+ */
+export async function rekeyVolume(fx: Effects, sc: SpecContext, environment: string): Promise<VolumeReport> {
+  const before = await volumeStatus(fx, sc, environment);
+  if (!before.encrypted)
+    throw new UsageError(`${environment} keeps its data on a plain directory: there is no key to rotate`);
+  if (before.state !== 'unlocked')
+    throw new CrvsError('E_DATA_VOLUME', `the data volume on ${before.server} is ${before.state}`, {
+      hint: `${before.action ?? `crvs volume unlock ${environment}`}, then rotate its key`,
+    });
+  const host = serverHost(sc.spec, environment, dataServer(sc.spec, environment), sc);
+  const current = await storedKey(fx, sc, environment);
+  const next = sensitive(generate(DATA_VOLUME_GENERATOR), DATA_VOLUME_KEY);
+  const helper = async (what: string, command: ReturnType<typeof volumeKeepOnlyCommand>) => {
+    const r = await fx.exec.run(command);
+    if (r.code === WRONG_KEY)
+      throw new CrvsError(
+        'E_DATA_VOLUME',
+        `${DATA_VOLUME_KEY} in the ${environment} secrets store does not open the volume on ${before.server}`,
+        { hint: 'nothing was changed; the store holds another key than the volume' },
+      );
+    if (r.code !== 0)
+      throw new CrvsError(
+        'E_DATA_VOLUME',
+        `${what} on ${before.server} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`,
+      );
+  };
+  fx.progress(`${environment}: the data volume on ${before.server} learns a new key`);
+  await helper('adding the new key', volumeAddKeyCommand(host, current, next));
+  await setSecret({ ...sc, exec: fx.exec, environment }, DATA_VOLUME_KEY, next.reveal());
+  fx.progress(`${environment}: the secrets store holds the new key; the volume forgets the old one`);
+  await helper('retiring the old key', volumeKeepOnlyCommand(host, next));
+  return before;
 }

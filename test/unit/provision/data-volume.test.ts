@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   parseVolumeState,
+  volumeAddKeyCommand,
+  volumeKeepOnlyCommand,
   volumeOpenCommand,
   volumeStatusCommand,
 } from '../../../src/provision/data-volume.js';
@@ -32,6 +34,22 @@ describe('the encrypted data volume, as crvs reaches it', () => {
     );
     // The executor's own record of the command (events, --verbose) shows no value.
     expect(JSON.stringify(open)).not.toContain(canary);
+  });
+
+  it('rotates the key in two steps, both keys on stdin one a line and in no argument or record', () => {
+    const old = sensitive('CANARY-old-volume-key-0a9e', 'DATA_VOLUME_KEY');
+    const next = sensitive('CANARY-new-volume-key-77c2', 'DATA_VOLUME_KEY');
+    const add = volumeAddKeyCommand(host, old, next);
+    const keep = volumeKeepOnlyCommand(host, next);
+    expect([add.argv.at(-1), keep.argv.at(-1)]).toEqual([
+      'sudo -n /usr/local/sbin/crvs-data-volume add-key',
+      'sudo -n /usr/local/sbin/crvs-data-volume keep-only',
+    ]);
+    const input = (c: typeof add) =>
+      typeof c.stdin === 'object' && 'reveal' in c.stdin ? c.stdin.reveal() : c.stdin;
+    expect(input(add)).toBe('CANARY-old-volume-key-0a9e\nCANARY-new-volume-key-77c2');
+    expect(input(keep)).toBe('CANARY-new-volume-key-77c2');
+    for (const c of [add, keep]) expect(JSON.stringify(c)).not.toMatch(/CANARY/);
   });
 
   it("tells the helper's answers apart, and a server that has no helper from one that fails", () => {
