@@ -8,7 +8,8 @@ import { crvsBin, ensureDefaultLab, ensureProvisioned, type LabInfo, labCommands
 // The encrypted data volume, on by default on production (and staging): prod-2, production's data node, keeps its
 // stores in an ext4 image with the kernel's fscrypt, unlocked with the key from production's secrets store. The
 // stores' files are ciphertext in the image, the key is nowhere on the server, a reboot leaves the volume locked and
-// the database down, and `crvs volume unlock` brings both back; provisioning grows it offline after a reboot. qa,
+// the database down, and `crvs volume unlock` brings both back; `crvs volume rekey` rotates its key; provisioning
+// opens it with the new key after a reboot, and grows it offline. qa,
 // which holds test data, keeps a plain /data. Runs last: it reboots prod-2 twice and leaves its volume 1 GiB bigger.
 let lab: LabInfo;
 const { env, crvs } = labCommands(() => lab);
@@ -22,7 +23,7 @@ const psql = (sql: string) =>
   on('prod-2', `docker exec --user postgres "$(${DB})" psql -d crvs -Atc "${sql}"`);
 const IMAGE = '/var/lib/crvs/data.img';
 const WRONG_KEY =
-  "crvs-data-volume: the key does not open /var/lib/crvs/data.img (the environment's DATA_VOLUME_KEY is not the one it was created with)";
+  "crvs-data-volume: the key does not open /var/lib/crvs/data.img (the environment's DATA_VOLUME_KEY is none of its keys)";
 /**
  * Prints the files that hold the text read on stdin (beneath where a key could be left), then how many times the
  * journal has it, then how many processes hold it in their arguments or environment (itself left out).
@@ -41,6 +42,24 @@ const SWEEP = [
   '        except OSError: pass',
   "print(*files, journal, procs, sep='\\n')",
 ].join('\n');
+const sweep = (text: string) =>
+  spawnSync('docker', ['exec', '-i', 'crvs-lab-prod-2', 'python3', '-c', SWEEP], {
+    input: `${text}\n`,
+    encoding: 'utf8',
+  })
+    .stdout.trim()
+    .split('\n');
+/** The helper's open on prod-2, the key on its stdin. */
+const openWith = (key: string) =>
+  spawnSync('docker', ['exec', '-i', 'crvs-lab-prod-2', '/usr/local/sbin/crvs-data-volume', 'open'], {
+    input: key,
+    encoding: 'utf8',
+  });
+const storedKey = () => {
+  const r = crvs('secrets', 'get', 'production', 'DATA_VOLUME_KEY');
+  expect(r.status).toBe(0);
+  return r.stdout.trim();
+};
 const canary = `CANARY-at-rest-${randomBytes(6).toString('hex')}`;
 
 async function until(what: string, done: () => boolean, seconds: number): Promise<void> {
@@ -110,19 +129,10 @@ describe('the encrypted data volume', () => {
     expect(on('prod-2', `grep -caF ${canary} ${IMAGE}`).stdout.trim()).toBe('0');
     expect(Number(on('prod-2', `grep -caF crvs-data ${IMAGE}`).stdout.trim())).toBeGreaterThanOrEqual(1);
 
-    const key = crvs('secrets', 'get', 'production', 'DATA_VOLUME_KEY');
-    expect(key.status).toBe(0);
-    const value = key.stdout.trim();
+    const value = storedKey();
     expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // Not in a file of the places a key would be left (the journal included), nor in any process's arguments
     // or environment. The sweep reads the value on its stdin: in its own arguments it would find itself.
-    const sweep = (text: string) =>
-      spawnSync('docker', ['exec', '-i', 'crvs-lab-prod-2', 'python3', '-c', SWEEP], {
-        input: `${text}\n`,
-        encoding: 'utf8',
-      })
-        .stdout.trim()
-        .split('\n');
     expect(sweep(value)).toEqual(['0', '0']);
     // The sweep finds what is there: the image's path is in the helper.
     expect(sweep(IMAGE)).toContain('/usr/local/sbin/crvs-data-volume');
@@ -226,6 +236,25 @@ describe('the encrypted data volume', () => {
     },
     10 * 60_000,
   );
+
+  it('crvs volume rekey: the volume opens with the new key alone, which the store holds and the server does not', () => {
+    const old = storedKey();
+    const r = crvs('volume', 'rekey', 'production');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(
+      'production: DATA_VOLUME_KEY rotated; the data volume on prod-2 opens with the new key only',
+    );
+    const next = storedKey();
+    expect(next).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(next).not.toBe(old);
+    const refused = openWith(old);
+    expect([refused.status, refused.stderr.trim()]).toEqual([12, WRONG_KEY]);
+    expect(openWith(next).stdout.trim()).toBe('already-unlocked');
+    // One key slot left, wrapping the same master key (the data was not touched: the row is there).
+    expect(JSON.parse(on('prod-2', 'cat /var/lib/crvs/data.fs/crvs-keys.json').stdout).slots).toHaveLength(1);
+    expect(psql('SELECT v FROM crvs_canary').stdout.trim()).toBe(canary);
+    for (const key of [old, next]) expect(sweep(key)).toEqual(['0', '0']);
+  });
 
   it(
     'a larger dataVolumeGiB grows the volume: provisioning after a reboot opens it and grows it offline, the data kept',
