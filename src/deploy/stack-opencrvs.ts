@@ -33,6 +33,7 @@ import {
 } from './opencrvs/services.js';
 import { opencrvsVariables } from './opencrvs/variables.js';
 import { releaseDir } from './swarm.js';
+import { tlsFileSecrets } from './tls.js';
 
 export { type DerivedSecret, envSecretName };
 
@@ -146,12 +147,10 @@ export function renderOpenCrvsStack(
     services[name] = svc;
   }
   services.traefik = ingress(spec) as Service;
+  derived.push(...tlsFileSecrets(spec));
   if (spec.tls.mode === 'static') {
     const tls = spec.tls;
-    derived.push(
-      { key: 'TLS_CERTIFICATE', from: [], derive: (_v, readFile) => readFile(tls.certificate) },
-      { key: 'TRAEFIK_TLS', from: [], derive: () => stringify(staticTlsConfig(tls.keySecret)) },
-    );
+    derived.push({ key: 'TRAEFIK_TLS', from: [], derive: () => stringify(staticTlsConfig(tls.keySecret)) });
   }
   const secretKeys = new Set<string>();
   for (const svc of Object.values(services))

@@ -4,7 +4,7 @@
 import { parse } from 'yaml';
 import { environmentDomain, serversOf } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
-import { acme } from '../deploy/opencrvs/routes.js';
+import { caaIdentity } from '../deploy/tls.js';
 
 export interface DnsRecord {
   name: string;
@@ -20,9 +20,6 @@ export interface DnsPlan {
   certificateAuthority?: string;
   records: DnsRecord[];
 }
-
-/** The CA behind the spec's ACME modes (Traefik's default directory); none for static and self-signed. */
-export const LETS_ENCRYPT = 'letsencrypt.org';
 
 const byAddress = (a: string, b: string) => {
   const n = (x: string) =>
@@ -63,10 +60,11 @@ export function dnsPlan(spec: Spec, environment: string, hosts: string[]): DnsPl
   const addresses = serversOf(spec, environment)
     .map((s) => s.address)
     .sort(byAddress);
+  const ca = caaIdentity(spec);
   return {
     environment,
     domain,
-    ...(acme(spec) ? { certificateAuthority: LETS_ENCRYPT } : {}),
+    ...(ca ? { certificateAuthority: ca } : {}),
     records: [...new Set(hosts)].sort().map((name) => ({ name, type: 'A', values: addresses })),
   };
 }

@@ -2,6 +2,28 @@ import { z } from 'zod';
 import { hostname, secretName } from './common.js';
 import { doc } from './doc.js';
 
+/** Let's Encrypt's production directory: where the ACME modes ask unless the spec names another CA. */
+export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+/** The ACME CA the http-01 and dns-01 modes ask: Let's Encrypt, or a country's own (or the lab's) ACME server. */
+const acmeServer = {
+  directory: doc(
+    z.url({ protocol: /^https$/ }).default(LETS_ENCRYPT_DIRECTORY),
+    "ACME directory URL of the certificate authority. Default: Let's Encrypt.",
+    'https://acme.gov.example/directory',
+  ),
+  caCertificate: doc(
+    z.string().min(1).optional(),
+    "Path (relative to crvs.yaml) of the PEM certificate of the CA that signs the ACME server's own HTTPS certificate, when that is a private CA; without it, the system's CAs.",
+    'tls/acme-ca.pem',
+  ),
+  caaIdentity: doc(
+    hostname.optional(),
+    "The CA's issuer domain name in CAA records (`0 issue \"...\"`), checked by crvs dns check. Default: letsencrypt.org for Let's Encrypt's directory, none (no CAA check) for another.",
+    'ca.gov.example',
+  ),
+};
+
 export const tlsSchema = doc(
   z
     .discriminatedUnion('mode', [
@@ -12,6 +34,7 @@ export const tlsSchema = doc(
           'http-01',
         ),
         email: doc(z.email(), 'ACME account e-mail.', 'ops@gov.example'),
+        ...acmeServer,
       }),
       z.strictObject({
         mode: doc(
@@ -29,6 +52,7 @@ export const tlsSchema = doc(
           'Secret holding the DNS provider credentials (KEY=value lines).',
           'DNS_PROVIDER_CREDENTIALS',
         ),
+        ...acmeServer,
       }),
       z.strictObject({
         mode: doc(z.literal('static'), 'Certificate files supplied by the country.', 'static'),

@@ -3,6 +3,7 @@
 // crvs's network, every router with HSTS. Internal paths get a router of their own that refuses every address,
 // whatever the country's files say. Pure.
 import type { Spec } from '../../config/schema.js';
+import { ACME_CA_SECRET, acme, acmeServer, STATIC_CERTIFICATE_SECRET } from '../tls.js';
 
 export const NETWORK = 'crvs_overlay';
 
@@ -11,9 +12,6 @@ const INTERNAL_PATHS: Record<string, string[]> = {
   countryconfig: ['/email', '/notification', '/reindex', '/dashboards/queries.json'],
   auth: ['/internal/reindexing-token'],
 };
-
-/** Whether the ingress gets its certificates from an ACME CA (Traefik's default directory: Let's Encrypt). */
-export const acme = (spec: Spec) => spec.tls.mode === 'http-01' || spec.tls.mode === 'dns-01';
 
 /** The router labels of one service, made to agree with crvs's ingress. */
 export function routeLabels(
@@ -72,13 +70,21 @@ export function ingress(spec: Spec) {
   const secrets: string[] = [];
   const volumes: string[] = ['/var/run/docker.sock:/var/run/docker.sock:ro'];
   let entrypoint: string[] | undefined;
+  let environment: Record<string, string> | undefined;
   const tls = spec.tls;
-  if (tls.mode === 'http-01' || tls.mode === 'dns-01') {
+  const server = acmeServer(spec);
+  if (server && (tls.mode === 'http-01' || tls.mode === 'dns-01')) {
     args.push(
       `--certificatesresolvers.le.acme.email=${tls.email}`,
       '--certificatesresolvers.le.acme.storage=/acme/acme.json',
+      `--certificatesresolvers.le.acme.caserver=${server.directory}`,
     );
     volumes.push('traefik-acme:/acme');
+    // Traefik's ACME client (lego) trusts the CA of a private ACME server through this variable.
+    if (server.caCertificate) {
+      secrets.push(ACME_CA_SECRET);
+      environment = { LEGO_CA_CERTIFICATES: `/run/secrets/${ACME_CA_SECRET}` };
+    }
   }
   if (tls.mode === 'http-01') args.push('--certificatesresolvers.le.acme.httpchallenge.entrypoint=web');
   if (tls.mode === 'dns-01') {
@@ -94,12 +100,13 @@ export function ingress(spec: Spec) {
   }
   if (tls.mode === 'static') {
     args.push('--providers.file.filename=/run/secrets/TRAEFIK_TLS');
-    secrets.push('TRAEFIK_TLS', 'TLS_CERTIFICATE', tls.keySecret);
+    secrets.push('TRAEFIK_TLS', STATIC_CERTIFICATE_SECRET, tls.keySecret);
   }
   return {
     image: 'traefik:v2.11',
     ...(entrypoint ? { entrypoint } : {}),
     command: args,
+    ...(environment ? { environment } : {}),
     ports: [
       { target: 80, published: 80, protocol: 'tcp', mode: 'host' },
       { target: 443, published: 443, protocol: 'tcp', mode: 'host' },
@@ -132,11 +139,13 @@ export function ingress(spec: Spec) {
 /** Static TLS: the certificate file and Traefik's dynamic configuration naming it, as derived secrets. */
 export const staticTlsConfig = (keySecret: string) => ({
   tls: {
-    certificates: [{ certFile: '/run/secrets/TLS_CERTIFICATE', keyFile: `/run/secrets/${keySecret}` }],
+    certificates: [
+      { certFile: `/run/secrets/${STATIC_CERTIFICATE_SECRET}`, keyFile: `/run/secrets/${keySecret}` },
+    ],
     stores: {
       default: {
         defaultCertificate: {
-          certFile: '/run/secrets/TLS_CERTIFICATE',
+          certFile: `/run/secrets/${STATIC_CERTIFICATE_SECRET}`,
           keyFile: `/run/secrets/${keySecret}`,
         },
       },

@@ -440,6 +440,7 @@ describe("Traefik, for each TLS mode of the spec (the opencrvs preset's ingress)
     expect(command(c).filter((a) => ACME_ARGS.test(a))).toEqual([
       '--certificatesresolvers.le.acme.email=certs@moh.example',
       '--certificatesresolvers.le.acme.storage=/acme/acme.json',
+      '--certificatesresolvers.le.acme.caserver=https://acme-v02.api.letsencrypt.org/directory',
       '--certificatesresolvers.le.acme.httpchallenge.entrypoint=web',
     ]);
     expect(traefik(c).volumes).toEqual([
@@ -449,7 +450,39 @@ describe("Traefik, for each TLS mode of the spec (the opencrvs preset's ingress)
     expect(parse(c.r.compose).volumes).toEqual({ 'traefik-acme': {} });
     expect(traefik(c).entrypoint).toBeUndefined();
     expect(traefik(c).secrets).toBeUndefined();
+    expect(traefik(c).environment).toBeUndefined();
     expect(routers(c).resolvers).toEqual(['le']);
+  });
+
+  it("a private ACME CA, with the lab's settings (the demo's TLS lab test uses the same): its directory, and its CA trusted from the file beside the spec", () => {
+    const specFile = countryRepository();
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB-lab-ca\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(dirname(specFile), 'lab-ca.pem'), ca);
+    const settings = {
+      directory: 'https://acme.lab.crvs.test:14000/dir',
+      caCertificate: 'lab-ca.pem',
+      caaIdentity: 'lab.crvs.test',
+    };
+    for (const tls of [
+      { mode: 'http-01', email: 'ops@lab.crvs.test', ...settings },
+      {
+        mode: 'dns-01',
+        email: 'ops@lab.crvs.test',
+        provider: 'rfc2136',
+        credentialsSecret: 'DNS_PROVIDER_CREDENTIALS',
+        ...settings,
+      },
+    ]) {
+      const c = render(withTls(tls), 'production', specFile);
+      common(c);
+      expect(command(c)).toContain(
+        '--certificatesresolvers.le.acme.caserver=https://acme.lab.crvs.test:14000/dir',
+      );
+      expect(traefik(c).environment).toEqual({ LEGO_CA_CERTIFICATES: '/run/secrets/TLS_ACME_CA' });
+      expect(secretNames(traefik(c))).toContain('TLS_ACME_CA');
+      expect(c.r.secrets.TLS_ACME_CA?.reveal()).toBe(ca);
+      expect(c.doc.secrets.TLS_ACME_CA).toEqual({ external: true });
+    }
   });
 
   it("dns-01: the spec's provider, its credentials from the store into the process only, no HTTP challenge", () => {
@@ -466,6 +499,7 @@ describe("Traefik, for each TLS mode of the spec (the opencrvs preset's ingress)
     expect(command(c).filter((a) => ACME_ARGS.test(a))).toEqual([
       '--certificatesresolvers.le.acme.email=certs@moh.example',
       '--certificatesresolvers.le.acme.storage=/acme/acme.json',
+      '--certificatesresolvers.le.acme.caserver=https://acme-v02.api.letsencrypt.org/directory',
       '--certificatesresolvers.le.acme.dnschallenge.provider=rfc2136',
     ]);
     expect(secretNames(traefik(c))).toEqual(['DNS_UPDATE_CREDENTIALS']);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateSpecText } from '../../../src/config/load.js';
+import { LETS_ENCRYPT_DIRECTORY } from '../../../src/config/sections/services.js';
 import { checkDns, dnsPlan, renderZone } from '../../../src/dns/plan.js';
 import { lookupName, nodeLookup } from '../../../src/dns/resolver.js';
 import type { SpecContext } from '../../../src/usecases/context.js';
@@ -76,7 +77,10 @@ describe('crvs dns plan', () => {
 
 describe('crvs dns check', () => {
   const plan = dnsPlan(
-    { ...labExample(), tls: { mode: 'http-01', email: 'ops@lab.crvs.test' } },
+    {
+      ...labExample(),
+      tls: { mode: 'http-01', email: 'ops@lab.crvs.test', directory: LETS_ENCRYPT_DIRECTORY },
+    },
     'production',
     ['a.lab.crvs.test', 'b.lab.crvs.test', 'c.lab.crvs.test', 'd.lab.crvs.test', 'e.lab.crvs.test'],
   );
