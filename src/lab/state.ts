@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PreconditionError } from '../errors.js';
 import { labSmtpUser } from './delivery.js';
+import { LAB_TSIG_KEY } from './dns.js';
 import type { LabTopology } from './topology.js';
 
 export const DEFAULT_LAB_DIR = join('.crvs', 'lab');
@@ -17,7 +18,9 @@ export interface LabPaths {
   password: string;
   /** The password of the lab relay's account (LAB_SMTP_USER), 0600 like the admin password. */
   smtpPassword: string;
-  /** The lab CA's certificate, which signs the relay's certificate; the lab spec's smtp.ca. */
+  /** The TSIG secret that signs dynamic updates of the lab zone (dns-01 challenges), 0600. */
+  dnsUpdateKey: string;
+  /** The lab CA's certificate, which signs the relay's and the ACME CA's certificates; the lab spec's smtp.ca. */
   ca: string;
   sshConfig: string;
   knownHosts: string;
@@ -33,6 +36,7 @@ export function labPaths(dir: string): LabPaths {
     publicKey: join(d, 'id_ed25519.pub'),
     password: join(d, 'admin-password'),
     smtpPassword: join(d, 'smtp-password'),
+    dnsUpdateKey: join(d, 'dns-update-key'),
     ca: join(d, 'lab-ca.pem'),
     sshConfig: join(d, 'ssh_config'),
     knownHosts: join(d, 'known_hosts'),
@@ -66,4 +70,20 @@ export function labSmtpSecrets(paths: LabPaths): Record<string, string> {
     CRVS_SECRET_SMTP_USERNAME: labSmtpUser(state.topology.domain),
     CRVS_SECRET_SMTP_PASSWORD: readFileSync(paths.smtpPassword, 'utf8').trim(),
   };
+}
+
+/**
+ * Credentials for lego's rfc2136 provider (KEY=value lines, as a spec's dns-01 credentialsSecret holds them)
+ * that update the lab zone through the lab DNS; undefined before `crvs lab up` made the key.
+ */
+export function labDnsCredentials(paths: LabPaths): string | undefined {
+  if (!existsSync(paths.dnsUpdateKey) || !existsSync(paths.state)) return undefined;
+  const state = JSON.parse(readFileSync(paths.state, 'utf8')) as LabState;
+  return [
+    `RFC2136_NAMESERVER=${state.topology.services.address}:53`,
+    `RFC2136_TSIG_KEY=${LAB_TSIG_KEY}.`,
+    'RFC2136_TSIG_ALGORITHM=hmac-sha256.',
+    `RFC2136_TSIG_SECRET=${readFileSync(paths.dnsUpdateKey, 'utf8').trim()}`,
+    '',
+  ].join('\n');
 }

@@ -144,6 +144,13 @@ async function ensureSecrets(run: LabRun, paths: LabPaths): Promise<Delivery> {
   };
 }
 
+/** The lab DNS's TSIG secret (HMAC-SHA256 wants 32 bytes, in base64), made once, kept 0600 like the passwords. */
+async function ensureTsigSecret(file: string): Promise<string> {
+  if (!existsSync(file)) await writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return sensitive((await readFile(file, 'utf8')).trim(), 'lab DNS update key').reveal();
+}
+
 /** A password of the lab's, made once from the CSPRNG and kept 0600 in the lab directory. */
 async function ensurePassword(file: string, what: string): Promise<string> {
   if (!existsSync(file)) await writeFile(file, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
@@ -248,11 +255,12 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
   if (services) run.progress(`lab services ${services} at ${t.services.address}`);
   if (services === 'created' || services === 'replaced') created.push(t.services.container);
   const smtpPassword = await ensurePassword(paths.smtpPassword, 'lab SMTP password');
+  const tsigSecret = await ensureTsigSecret(paths.dnsUpdateKey);
   await run.exec.run(
     execScript(
       t.services.container,
-      servicesDeliveryScript(t, { password: smtpPassword }),
-      'configure registry, DNS, apt cache and mail relay',
+      servicesDeliveryScript(t, { password: smtpPassword, tsigSecret }),
+      'configure registry, DNS, apt cache, mail relay and ACME CA',
     ),
   );
   const ca = await run.exec.run({
