@@ -1,9 +1,10 @@
 // The demo preset rendered for one environment: a compose document for `docker stack deploy`. Pure.
 import { stringify } from 'yaml';
 import { dataPath } from '../config/data-layout.js';
-import { applicationEnvironment } from '../config/environment.js';
+import { applicationEnvironment, environmentDomain } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { type DemoImage, demoImages, imageRef } from './demo-images.js';
+import { ACME_CA_SECRET, acmeServer, STATIC_CERTIFICATE_SECRET } from './tls.js';
 
 export const DEMO_SECRETS = ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'SESSION_SECRET', 'SUPER_USER_PASSWORD'];
 
@@ -33,6 +34,39 @@ export function appSpread(
  */
 const bind = (dir: string, target: string) => ({ type: 'bind', source: dataPath(dir), target });
 
+/**
+ * The proxy's TLS for the spec's mode (stacks/demo/proxy/crvs-proxy reads it): the names its certificate covers
+ * (the environment's domain; with dns-01 also every name under it, which only that challenge can prove), where
+ * it asks for one, and the secrets it reads. Nothing here is secret: secrets are files under /run/secrets.
+ */
+export function demoProxyTls(spec: Spec, environment: string) {
+  const domain = environmentDomain(spec.domain, environment);
+  const tls = spec.tls;
+  const names = tls.mode === 'dns-01' ? [domain, `*.${domain}`] : [domain];
+  const env: Record<string, string> = { TLS_MODE: tls.mode, TLS_NAMES: names.join(' ') };
+  const secrets: string[] = [];
+  const server = acmeServer(spec);
+  if (server && (tls.mode === 'http-01' || tls.mode === 'dns-01')) {
+    env.ACME_EMAIL = tls.email;
+    env.ACME_DIRECTORY = server.directory;
+    if (server.caCertificate) {
+      secrets.push(ACME_CA_SECRET);
+      env.LEGO_CA_CERTIFICATES = `/run/secrets/${ACME_CA_SECRET}`;
+    }
+  }
+  if (tls.mode === 'dns-01') {
+    env.ACME_DNS_PROVIDER = tls.provider;
+    env.ACME_DNS_CREDENTIALS_FILE = `/run/secrets/${tls.credentialsSecret}`;
+    secrets.push(tls.credentialsSecret);
+  }
+  if (tls.mode === 'static') {
+    env.TLS_CERTIFICATE_FILE = `/run/secrets/${STATIC_CERTIFICATE_SECRET}`;
+    env.TLS_KEY_FILE = `/run/secrets/${tls.keySecret}`;
+    secrets.push(STATIC_CERTIFICATE_SECRET, tls.keySecret);
+  }
+  return { environment: env, secrets };
+}
+
 export function renderDemoStack(
   spec: Spec,
   environment: string,
@@ -58,6 +92,13 @@ export function renderDemoStack(
     rollback_config: { parallelism: 1, order: 'start-first', failure_action: 'pause', monitor: '10s' },
   };
   const appEnv = { DB_HOST: 'db', DOCUMENTS_URL: 'http://documents:8080', CRVS_ENVIRONMENT: environment };
+  const proxyTls = demoProxyTls(spec, environment);
+  const port = (n: number) => ({
+    target: n,
+    published: n,
+    protocol: 'tcp',
+    mode: dnsrr ? 'host' : 'ingress',
+  });
   const doc = {
     version: '3.8',
     services: {
@@ -102,7 +143,11 @@ export function renderDemoStack(
       },
       proxy: {
         image: ref('proxy'),
-        ports: [{ target: 80, published: 80, protocol: 'tcp', mode: dnsrr ? 'host' : 'ingress' }],
+        ports: [port(80), port(443)],
+        environment: proxyTls.environment,
+        ...(proxyTls.secrets.length ? { secrets: proxyTls.secrets } : {}),
+        // Each node's certificate and ACME account, kept across restarts of its proxy (the CA's rate limits).
+        volumes: ['proxy-tls:/var/lib/crvs-tls'],
         deploy: {
           ...endpoint,
           // One proxy per node: every node answers, and losing one leaves the others serving.
@@ -117,8 +162,12 @@ export function renderDemoStack(
       },
     },
     networks: { default: { driver: 'overlay', attachable: true } },
+    volumes: { 'proxy-tls': {} },
     secrets: Object.fromEntries(
-      DEMO_SECRETS.filter((s) => s !== 'SUPER_USER_PASSWORD').map((s) => [s, { external: true }]),
+      [...DEMO_SECRETS.filter((s) => s !== 'SUPER_USER_PASSWORD'), ...proxyTls.secrets].map((s) => [
+        s,
+        { external: true },
+      ]),
     ),
   };
   return stringify(doc, { lineWidth: 0 });

@@ -178,8 +178,9 @@ function fromSpec(spec: Spec): SecretDef[] {
   user(vpn?.usernameSecret, 'VPN user name', ['ci']);
   user(vpn?.passwordSecret, 'VPN password', ['ci']);
   user(vpn?.configSecret, 'WireGuard configuration', ['ci']);
-  if (spec.tls.mode === 'dns-01') user(spec.tls.credentialsSecret, 'DNS provider credentials', ['traefik']);
-  if (spec.tls.mode === 'static') user(spec.tls.keySecret, 'TLS private key (PEM)', ['traefik']);
+  const ingress = spec.stack.preset === 'demo' ? 'proxy' : 'traefik';
+  if (spec.tls.mode === 'dns-01') user(spec.tls.credentialsSecret, 'DNS provider credentials', [ingress]);
+  if (spec.tls.mode === 'static') user(spec.tls.keySecret, 'TLS private key (PEM)', [ingress]);
   return out;
 }
 

@@ -13,10 +13,12 @@ import {
   demoImages,
   registryHas,
 } from '../deploy/demo-images.js';
+import type { DerivedSecret } from '../deploy/opencrvs/derived.js';
 import type { UploadedFile } from '../deploy/opencrvs/files.js';
 import { renderDemoStack } from '../deploy/stack-demo.js';
 import { renderOpenCrvsStack } from '../deploy/stack-opencrvs.js';
 import { createSecret, listSecrets, type Release, readRelease } from '../deploy/swarm.js';
+import { tlsFileSecrets } from '../deploy/tls.js';
 import { PreconditionError } from '../errors.js';
 import type { RemoteHost } from '../remote/host.js';
 import { type Sensitive, sensitive } from '../secrets/sensitive.js';
@@ -53,21 +55,33 @@ export function renderRelease(
   version: string,
   values: SecretValues,
 ): Rendered {
+  const read = (p: string) => readFileSync(resolve(dirname(specFile), p), 'utf8');
   if (spec.stack.preset === 'demo')
-    return { compose: renderDemoStack(spec, environment, version), files: [], secrets: values };
+    return {
+      compose: renderDemoStack(spec, environment, version),
+      files: [],
+      secrets: deriveSecrets(values, tlsFileSecrets(spec), read),
+    };
   const inputs = readComposeInputs(spec, specFile, environment, version);
   const stack = renderOpenCrvsStack(spec, environment, version, inputs, (n) => n in values);
+  return { compose: stack.compose, files: stack.files, secrets: deriveSecrets(values, stack.derived, read) };
+}
+
+/** The store's values plus the derived ones, in order: a derived secret may be made from one derived before it. */
+function deriveSecrets(
+  values: SecretValues,
+  derived: DerivedSecret[],
+  read: (path: string) => string,
+): SecretValues {
   const secrets = { ...values };
-  const read = (p: string) => readFileSync(resolve(dirname(specFile), p), 'utf8');
-  // In order: a derived secret may be made from one derived before it.
-  for (const d of stack.derived) {
+  for (const d of derived) {
     if (d.from.some((n) => !secrets[n])) continue; // bindSecrets names what is missing
     secrets[d.key] = sensitive(
       d.derive((n) => secrets[n]?.reveal(), read),
       d.key,
     );
   }
-  return { compose: stack.compose, files: stack.files, secrets };
+  return secrets;
 }
 
 /** Where this machine pushes images: `registry.pushVia` when the servers' registry address is not reachable here. */

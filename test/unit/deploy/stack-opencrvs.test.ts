@@ -370,7 +370,7 @@ describe("the stores' data, under /data on the data node (the encrypted volume w
     expect(binds.filter((b) => !created.has(b.split(': ')[1] as string))).toEqual([]);
   });
 
-  it('demo: Postgres and the documents are bind mounts of the directories provisioning creates, no named volume', () => {
+  it("demo: Postgres and the documents are bind mounts of the directories provisioning creates; the one named volume is the proxy's certificates", () => {
     const spec = load('national', (d) => {
       d.stack = { preset: 'demo', version: 'v1' };
     });
@@ -379,8 +379,105 @@ describe("the stores' data, under /data on the data node (the encrypted volume w
     expect((doc.services.db as { volumes?: unknown } | undefined)?.volumes).toEqual([
       { type: 'bind', source: '/data/postgres', target: '/var/lib/postgresql/data' },
     ]);
-    expect(doc.volumes).toBeUndefined();
+    expect(doc.volumes).toEqual({ 'proxy-tls': {} });
+    expect((doc.services.proxy as { volumes?: unknown } | undefined)?.volumes).toEqual([
+      'proxy-tls:/var/lib/crvs-tls',
+    ]);
     expect(dataDirs('demo').map((d) => dataPath(d.path))).toEqual(['/data/postgres', '/data/documents']);
+  });
+});
+
+describe("the demo preset's proxy, for each TLS mode (stacks/demo/proxy/crvs-proxy reads these)", () => {
+  const demo = (tls: Record<string, unknown>) =>
+    load('national', (d) => {
+      d.stack = { preset: 'demo', version: 'v1' };
+      d.tls = tls;
+    });
+  type Proxy = { environment: Record<string, string>; secrets?: string[]; ports: unknown[] };
+  const proxy = (spec: Spec, environment = 'qa') =>
+    (parse(renderDemoStack(spec, environment, 'v1')) as { services: { proxy: Proxy } }).services.proxy;
+  const lab = { directory: 'https://acme.lab.crvs.test:14000/dir', caCertificate: 'lab-ca.pem' };
+
+  it('publishes 80 and 443 through the routing mesh, or on each node itself with dnsrr (the lab: no IPVS)', () => {
+    expect(proxy(demo({ mode: 'self-signed' })).ports).toEqual([
+      { target: 80, published: 80, protocol: 'tcp', mode: 'ingress' },
+      { target: 443, published: 443, protocol: 'tcp', mode: 'ingress' },
+    ]);
+    const dnsrr = load('national', (d) => {
+      d.stack = { preset: 'demo', version: 'v1' };
+      (d.environments as { qa: Record<string, unknown> }).qa.ingressMode = 'dnsrr';
+    });
+    expect(proxy(dnsrr).ports).toEqual([
+      { target: 80, published: 80, protocol: 'tcp', mode: 'host' },
+      { target: 443, published: 443, protocol: 'tcp', mode: 'host' },
+    ]);
+  });
+
+  it("self-signed: the environment's domain, no secret", () => {
+    const p = proxy(demo({ mode: 'self-signed' }));
+    const domain = `qa.${load('national').domain}`;
+    expect(p.environment).toEqual({ TLS_MODE: 'self-signed', TLS_NAMES: domain });
+    expect(p.secrets).toBeUndefined();
+  });
+
+  it("http-01: the CA's directory and e-mail; the private CA's certificate as a secret lego trusts", () => {
+    const spec = demo({ mode: 'http-01', email: 'ops@lab.crvs.test', ...lab });
+    const p = proxy(spec, 'production');
+    expect(p.environment).toEqual({
+      TLS_MODE: 'http-01',
+      TLS_NAMES: spec.domain,
+      ACME_EMAIL: 'ops@lab.crvs.test',
+      ACME_DIRECTORY: 'https://acme.lab.crvs.test:14000/dir',
+      LEGO_CA_CERTIFICATES: '/run/secrets/TLS_ACME_CA',
+    });
+    expect(p.secrets).toEqual(['TLS_ACME_CA']);
+    const le = proxy(demo({ mode: 'http-01', email: 'ops@lab.crvs.test' }));
+    expect(le.environment.ACME_DIRECTORY).toBe('https://acme-v02.api.letsencrypt.org/directory');
+    expect(le.secrets).toBeUndefined();
+  });
+
+  it('dns-01: the domain and every name under it, the provider, its credentials as a file only', () => {
+    const spec = demo({
+      mode: 'dns-01',
+      email: 'ops@lab.crvs.test',
+      provider: 'rfc2136',
+      credentialsSecret: 'DNS_PROVIDER_CREDENTIALS',
+      ...lab,
+    });
+    const p = proxy(spec);
+    expect(p.environment).toEqual({
+      TLS_MODE: 'dns-01',
+      TLS_NAMES: `qa.${spec.domain} *.qa.${spec.domain}`,
+      ACME_EMAIL: 'ops@lab.crvs.test',
+      ACME_DIRECTORY: 'https://acme.lab.crvs.test:14000/dir',
+      LEGO_CA_CERTIFICATES: '/run/secrets/TLS_ACME_CA',
+      ACME_DNS_PROVIDER: 'rfc2136',
+      ACME_DNS_CREDENTIALS_FILE: '/run/secrets/DNS_PROVIDER_CREDENTIALS',
+    });
+    expect(p.secrets).toEqual(['TLS_ACME_CA', 'DNS_PROVIDER_CREDENTIALS']);
+    expect(catalogue(spec).find((d) => d.name === 'DNS_PROVIDER_CREDENTIALS')?.consumers).toEqual(['proxy']);
+  });
+
+  it('static: the chain from the file beside the spec and the key from the store, both as secrets', () => {
+    const specFile = countryRepository();
+    const chain = '-----BEGIN CERTIFICATE-----\nMIIB-demo-chain\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(dirname(specFile), 'fullchain.pem'), chain);
+    const spec = demo({ mode: 'static', certificate: 'fullchain.pem', keySecret: 'TLS_PRIVATE_KEY' });
+    const p = proxy(spec);
+    expect(p.environment).toEqual({
+      TLS_MODE: 'static',
+      TLS_NAMES: `qa.${spec.domain}`,
+      TLS_CERTIFICATE_FILE: '/run/secrets/TLS_CERTIFICATE',
+      TLS_KEY_FILE: '/run/secrets/TLS_PRIVATE_KEY',
+    });
+    const values = Object.fromEntries(
+      [...DEMO_SECRETS, 'TLS_PRIVATE_KEY'].map((n) => [n, sensitive(`${CANARY}-${n}`, n)]),
+    );
+    const r = renderRelease(spec, specFile, 'qa', 'v1', values);
+    expect(r.secrets.TLS_CERTIFICATE?.reveal()).toBe(chain);
+    expect(r.compose).not.toContain(CANARY);
+    const { bound } = bindSecrets(r.compose, 'crvs', r.secrets);
+    expect(bound.map((b) => b.key)).toEqual(expect.arrayContaining(['TLS_CERTIFICATE', 'TLS_PRIVATE_KEY']));
   });
 });
 
