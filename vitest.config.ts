@@ -24,6 +24,9 @@ const INTEGRATION_ORDER = [
   'backup.test.ts',
   // After backup.test: production has archives and staging a drill to report on.
   'doctor.test.ts',
+  // After doctor.test (which reads qa's certificate as the lab spec makes it): qa's proxy in each TLS mode, then
+  // back to the lab spec's.
+  'tls.test.ts',
   // Last: it reboots production's data node (the volume locks, the database stops until unlocked).
   'data-volume.test.ts',
 ];

@@ -262,16 +262,6 @@ async function tlsChecks(
   environment: string,
   o: DoctorOptions,
 ): Promise<Finding[]> {
-  if (sc.spec.stack.preset === 'demo')
-    return [
-      {
-        environment,
-        check: 'tls',
-        subject: environment,
-        status: 'info',
-        detail: 'the demo stack serves plain HTTP on port 80: no certificate to check',
-      },
-    ];
   const fallback = managerServer(sc.spec, environment).address;
   const findings: Finding[] = [];
   for (const name of stackHosts(sc, environment)) {

@@ -107,11 +107,11 @@ describe('crvs doctor on the lab', () => {
       /^within 0\.\d s, kept by the host \(a docker container\)$/,
     );
     expect(find(reports, 'dns', 'qa.lab.crvs.test')).toMatchObject({ status: 'ok', detail: '10.77.0.11' });
-    // The demo stack terminates no TLS (issue 12): nothing to judge, and doctor says so.
-    expect(find(reports, 'tls')).toMatchObject({
-      status: 'info',
-      detail: 'the demo stack serves plain HTTP on port 80: no certificate to check',
-    });
+    // The lab spec's TLS is self-signed: the demo proxy made one for qa's domain, valid 90 days.
+    expect(find(reports, 'tls', 'qa.lab.crvs.test')).toMatchObject({ status: 'ok' });
+    expect(find(reports, 'tls', 'qa.lab.crvs.test')?.detail).toMatch(
+      /^self-signed, for qa\.lab\.crvs\.test, (89|90) days left \(until \d{4}-\d\d-\d\d\)$/,
+    );
     const failed = reports[0]?.findings.filter((f) => f.status === 'fail') ?? [];
     expect(status).toBe(failed.length ? 1 : 0);
     if (failed.length)

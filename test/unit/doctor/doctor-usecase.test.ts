@@ -77,7 +77,7 @@ describe('crvs doctor, as a use case', () => {
       ['egress', 'qa-1', 'fail'],
       ['link', 'qa-1', 'ok'],
       ['dns', 'qa.lab.crvs.test', 'ok'],
-      ['tls', 'qa', 'info'],
+      ['tls', 'qa.lab.crvs.test', 'fail'],
       ['smtp', 'mail.lab.crvs.test:587', 'fail'],
     ]);
     expect(report?.findings.find((f) => f.check === 'link')?.detail).toBe('66.1 Mbit/s from this machine');
