@@ -19,6 +19,8 @@ export interface Delivery {
   /** Password of `admin` and `root` (password login stays enabled, as on many delivered servers). */
   password: string;
   aptProxy: string;
+  /** The data centre's DNS (the lab services) and search domain, in the server's own resolv.conf. */
+  dns: { server: string; search: string };
 }
 
 const waitForBoot = [
@@ -37,6 +39,11 @@ export function serverDeliveryScript(d: Delivery): string {
   return [
     'set -eu',
     ...waitForBoot,
+    // The data centre's resolver itself, as a delivered server has it, not Docker's 127.0.0.11: the Docker engine
+    // on the server (20.10) drops a loopback resolver and would give its containers 8.8.8.8, which the lab cannot
+    // reach. Written in place: the file is a bind mount.
+    `resolv=${quote(`search ${d.dns.search}\nnameserver ${d.dns.server}\noptions ndots:0`)}`,
+    `[ "$(cat /etc/resolv.conf)" = "$resolv" ] || printf '%s\\n' "$resolv" > /etc/resolv.conf`,
     `if [ -f ${MARKER} ] && [ "$(cat ${MARKER})" = ${quote(d.publicKey)} ]; then echo unchanged; exit 0; fi`,
     // Delivered with another key: a lab from another directory, or one whose key was lost. Handing it over
     // again on top of whatever was provisioned since would leave a server nobody has configured; refuse.

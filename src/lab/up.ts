@@ -128,7 +128,10 @@ async function ensureContainer(
   return 'started';
 }
 
-async function ensureSecrets(run: LabRun, paths: LabPaths): Promise<Delivery> {
+async function ensureSecrets(
+  run: LabRun,
+  paths: LabPaths,
+): Promise<Pick<Delivery, 'publicKey' | 'password'>> {
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(paths.identity)) {
     run.progress(`generating the lab key ${paths.identity}`);
@@ -140,7 +143,6 @@ async function ensureSecrets(run: LabRun, paths: LabPaths): Promise<Delivery> {
   return {
     publicKey: (await readFile(paths.publicKey, 'utf8')).trim(),
     password: await ensurePassword(paths.password, 'lab password'),
-    aptProxy: '',
   };
 }
 
@@ -222,7 +224,11 @@ export async function labUp(run: LabRun, options: LabUpOptions): Promise<LabUpRe
         hint: 'use another --dir, or crvs lab down that lab first',
       });
   }
-  const delivery = { ...(await ensureSecrets(run, paths)), aptProxy: `http://${t.services.address}:3142` };
+  const delivery = {
+    ...(await ensureSecrets(run, paths)),
+    aptProxy: `http://${t.services.address}:3142`,
+    dns: { server: t.services.address, search: t.domain },
+  };
   await writeFile(
     paths.sshConfig,
     renderSshConfig(t, { identity: paths.identity, knownHosts: paths.knownHosts }),

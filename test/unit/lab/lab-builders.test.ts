@@ -126,7 +126,12 @@ describe('lab builders', () => {
       publicKey: 'ssh-ed25519 AAAAkey crvs-lab',
       password: 'p4ss-w0rd',
       aptProxy: 'http://10.77.0.2:3142',
+      dns: { server: '10.77.0.2', search: 'lab.crvs.test' },
     });
+    // The lab DNS is the server's resolver, also for a server delivered before (ahead of the marker's exit).
+    const resolv = script.indexOf("resolv='search lab.crvs.test\nnameserver 10.77.0.2\noptions ndots:0'");
+    expect(resolv).toBeGreaterThan(0);
+    expect(resolv).toBeLessThan(script.indexOf('echo unchanged'));
     expect(script).toContain(
       `if [ -f /etc/crvs-lab/delivered ] && [ "$(cat /etc/crvs-lab/delivered)" = 'ssh-ed25519 AAAAkey crvs-lab' ]; then echo unchanged; exit 0; fi`,
     );
