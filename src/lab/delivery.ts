@@ -258,8 +258,14 @@ export function servicesDeliveryScript(
     `if cmp -s ${registryConf}.new ${registryConf}; then rm ${registryConf}.new; else mv ${registryConf}.new ${registryConf}; systemctl restart docker-registry.service; fi`,
     ...mailSetup(t, mail.password),
     ...acmeSetup(t),
+    // The cache and the registry live in volumes that outlive the container; a new image may have given their
+    // users other ids (packages added before them take ids first), so their files are handed to the users again.
+    'for pair in apt-cacher-ng:/var/cache/apt-cacher-ng docker-registry:/var/lib/docker-registry; do',
+    '  user=${pair%%:*} dir=${pair#*:}',
+    '  [ "$(stat -c %U "$dir")" = "$user" ] || chown -R "$user:$user" "$dir"',
+    'done',
     `for unit in ${SERVICE_UNITS}; do`,
-    '  systemctl is-active --quiet "$unit.service" || systemctl restart "$unit.service"',
+    '  systemctl is-active --quiet "$unit.service" || { systemctl reset-failed "$unit.service"; systemctl restart "$unit.service"; }',
     'done',
     'for _ in $(seq 1 60); do',
     `  (for port in 5000 3142 9000 587 53 ${LAB_ACME_PORT}; do exec 3<>/dev/tcp/127.0.0.1/$port || exit 1; done) 2>/dev/null && break`,
