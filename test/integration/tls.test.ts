@@ -26,7 +26,11 @@ const QA_1 = '10.77.0.11';
 const SERVICES = '10.77.0.2';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inside = (container: string, command: string, input?: string) =>
-  spawnSync('docker', ['exec', '-i', container, 'sh', '-c', command], { encoding: 'utf8', input });
+  spawnSync('docker', ['exec', '-i', container, 'sh', '-c', command], {
+    encoding: 'utf8',
+    input,
+    timeout: 60_000,
+  });
 
 interface Served {
   serial: string;
@@ -136,11 +140,14 @@ function setSecret(name: string, value: string): void {
   if (r.status !== 0) throw new Error(r.stderr);
 }
 
-/** What a Swarm service's definition and its logs show on qa-1 (a secret must be in neither). */
+/**
+ * What a Swarm service's definition and its running task's logs show on qa-1 (a secret must be in neither).
+ * The container's own logs: `docker service logs` can wait for tasks that are gone.
+ */
 const serviceView = (service: string) =>
   inside(
     'crvs-lab-qa-1',
-    `docker service inspect ${service}; docker service logs --raw ${service} 2>&1 | tail -n 400`,
+    `docker service inspect ${service}; for c in $(docker ps -q --filter label=com.docker.swarm.service.name=${service}); do docker logs "$c" 2>&1 | tail -n 400; done`,
   ).stdout;
 
 const acme = () => ({
