@@ -246,7 +246,6 @@ export function servicesDeliveryScript(
   secrets: { password: string; tsigSecret: string },
 ): string {
   const registryConf = '/etc/docker/registry/config.yml';
-  const mail = secrets;
   return [
     'set -eu',
     'for _ in $(seq 1 120); do systemctl is-system-running --quiet 2>/dev/null && break;',
@@ -256,7 +255,7 @@ export function servicesDeliveryScript(
     REGISTRY_CONFIG.trimEnd(),
     'CRVS_LAB_REGISTRY',
     `if cmp -s ${registryConf}.new ${registryConf}; then rm ${registryConf}.new; else mv ${registryConf}.new ${registryConf}; systemctl restart docker-registry.service; fi`,
-    ...mailSetup(t, mail.password),
+    ...mailSetup(t, secrets.password),
     ...acmeSetup(t),
     // The cache and the registry live in volumes that outlive the container; a new image may have given their
     // users other ids (packages added before them take ids first), so their files are handed to the users again.

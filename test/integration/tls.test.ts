@@ -187,7 +187,8 @@ describe('the lab DNS', () => {
     const txt = () => inside('crvs-lab-services', `dig +short TXT _probe.${QA} @127.0.0.1`).stdout.trim();
     expect(update([`update add _probe.${QA} 60 TXT "unsigned"`]).stdout).toContain('REFUSED');
     expect(txt()).toBe('');
-    expect(signed([`update add _probe.${QA} 60 A 192.0.2.1`]).stdout).toContain('REFUSED');
+    expect(signed([`update add probe.${QA} 60 A 192.0.2.1`]).stdout).toContain('REFUSED');
+    expect(inside('crvs-lab-services', `dig +short A probe.${QA} @127.0.0.1`).stdout.trim()).toBe(QA_1);
     const added = signed([`update add _probe.${QA} 60 TXT "signed"`]);
     expect(added.status).toBe(0);
     expect(txt()).toBe('"signed"');
