@@ -259,10 +259,9 @@ export function servicesDeliveryScript(
     ...acmeSetup(t),
     // The cache and the registry live in volumes that outlive the container; a new image may have given their
     // users other ids (packages added before them take ids first), so their files are handed to the users again.
-    'for pair in apt-cacher-ng:/var/cache/apt-cacher-ng docker-registry:/var/lib/docker-registry; do',
-    '  user=${pair%%:*} dir=${pair#*:}',
-    '  [ "$(stat -c %U "$dir")" = "$user" ] || chown -R "$user:$user" "$dir"',
-    'done',
+    'give_back() { [ "$(stat -c %U "$2")" = "$1" ] || chown -R "$1:$1" "$2"; }',
+    'give_back apt-cacher-ng /var/cache/apt-cacher-ng',
+    'give_back docker-registry /var/lib/docker-registry',
     `for unit in ${SERVICE_UNITS}; do`,
     '  systemctl is-active --quiet "$unit.service" || { systemctl reset-failed "$unit.service"; systemctl restart "$unit.service"; }',
     'done',
