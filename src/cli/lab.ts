@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CrvsError, UsageError } from '../errors.js';
+import { labAcmeDirectory } from '../lab/delivery.js';
 import { DEFAULT_LAB_DIR, labPaths, readLabState } from '../lab/state.js';
 import { DEFAULT_LAB_NAME, findServer } from '../lab/topology.js';
 import { paint } from '../report/output.js';
@@ -89,6 +90,7 @@ export function registerLab(program: Command, ctx: CliContext): void {
           `  spec:        ${shown(r.paths.spec)}   (use: crvs <command> --spec ${shown(r.paths.spec)})`,
           `  ssh:         crvs lab ssh ${t.servers[0]?.name}   or   ssh -F ${shown(r.paths.sshConfig)} ${t.servers[0]?.name}`,
           `  registry:    ${t.services.address}:5000    DNS: ${t.services.address} (${t.domain})    apt cache: ${t.services.address}:3142`,
+          `  ACME CA:     ${labAcmeDirectory(t.domain)}   (trust ${shown(r.paths.ca)}; DNS updates: ${shown(r.paths.dnsUpdateKey)})`,
         ].join('\n'),
       );
     });
