@@ -4,7 +4,7 @@ import { dataPath } from '../config/data-layout.js';
 import { applicationEnvironment, environmentDomain } from '../config/environment.js';
 import type { Spec } from '../config/schema.js';
 import { type DemoImage, demoImages, imageRef } from './demo-images.js';
-import { ACME_CA_SECRET, acmeServer, STATIC_CERTIFICATE_SECRET } from './tls.js';
+import { ACME_CA_SECRET, acmeTls, STATIC_CERTIFICATE_SECRET } from './tls.js';
 
 export const DEMO_SECRETS = ['POSTGRES_PASSWORD', 'APP_DB_PASSWORD', 'SESSION_SECRET', 'SUPER_USER_PASSWORD'];
 
@@ -45,11 +45,11 @@ export function demoProxyTls(spec: Spec, environment: string) {
   const names = tls.mode === 'dns-01' ? [domain, `*.${domain}`] : [domain];
   const env: Record<string, string> = { TLS_MODE: tls.mode, TLS_NAMES: names.join(' ') };
   const secrets: string[] = [];
-  const server = acmeServer(spec);
-  if (server && (tls.mode === 'http-01' || tls.mode === 'dns-01')) {
-    env.ACME_EMAIL = tls.email;
-    env.ACME_DIRECTORY = server.directory;
-    if (server.caCertificate) {
+  const ca = acmeTls(spec);
+  if (ca) {
+    env.ACME_EMAIL = ca.email;
+    env.ACME_DIRECTORY = ca.directory;
+    if (ca.caCertificate) {
       secrets.push(ACME_CA_SECRET);
       env.LEGO_CA_CERTIFICATES = `/run/secrets/${ACME_CA_SECRET}`;
     }

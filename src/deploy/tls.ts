@@ -6,7 +6,7 @@ import { LETS_ENCRYPT_DIRECTORY } from '../config/sections/services.js';
 import type { DerivedSecret } from './opencrvs/derived.js';
 
 /** Whether the ingress gets its certificates from an ACME CA. */
-export const acme = (spec: Spec) => spec.tls.mode === 'http-01' || spec.tls.mode === 'dns-01';
+export const acme = (spec: Spec) => acmeTls(spec) !== undefined;
 
 /** The CA behind Let's Encrypt's directory, as CAA records name it. */
 export const LETS_ENCRYPT = 'letsencrypt.org';
@@ -16,17 +16,16 @@ export const ACME_CA_SECRET = 'TLS_ACME_CA';
 /** The secret that carries the static mode's certificate chain (the file beside crvs.yaml). */
 export const STATIC_CERTIFICATE_SECRET = 'TLS_CERTIFICATE';
 
-/** The ACME directory, and whether a CA certificate beside the spec is to be trusted for it. */
-export function acmeServer(spec: Spec): { directory: string; caCertificate?: string } | undefined {
+/** The spec's TLS section when it asks an ACME CA (http-01, dns-01): its directory, e-mail, CA certificate. */
+export function acmeTls(spec: Spec) {
   const tls = spec.tls;
-  if (tls.mode !== 'http-01' && tls.mode !== 'dns-01') return undefined;
-  return { directory: tls.directory, ...(tls.caCertificate ? { caCertificate: tls.caCertificate } : {}) };
+  return tls.mode === 'http-01' || tls.mode === 'dns-01' ? tls : undefined;
 }
 
 /** The issuer domain CAA records must allow: the spec's, or Let's Encrypt's for its directory; none otherwise. */
 export function caaIdentity(spec: Spec): string | undefined {
-  const tls = spec.tls;
-  if (tls.mode !== 'http-01' && tls.mode !== 'dns-01') return undefined;
+  const tls = acmeTls(spec);
+  if (!tls) return undefined;
   return tls.caaIdentity ?? (tls.directory === LETS_ENCRYPT_DIRECTORY ? LETS_ENCRYPT : undefined);
 }
 
@@ -40,9 +39,8 @@ export function tlsFileSecrets(spec: Spec): DerivedSecret[] {
       from: [],
       derive: (_v, readFile) => readFile(tls.certificate),
     });
-  const server = acmeServer(spec);
-  if (server?.caCertificate) {
-    const file = server.caCertificate;
+  const file = acmeTls(spec)?.caCertificate;
+  if (file) {
     out.push({ key: ACME_CA_SECRET, from: [], derive: (_v, readFile) => readFile(file) });
   }
   return out;

@@ -3,7 +3,7 @@
 // crvs's network, every router with HSTS. Internal paths get a router of their own that refuses every address,
 // whatever the country's files say. Pure.
 import type { Spec } from '../../config/schema.js';
-import { ACME_CA_SECRET, acme, acmeServer, STATIC_CERTIFICATE_SECRET } from '../tls.js';
+import { ACME_CA_SECRET, acme, acmeTls, STATIC_CERTIFICATE_SECRET } from '../tls.js';
 
 export const NETWORK = 'crvs_overlay';
 
@@ -72,16 +72,16 @@ export function ingress(spec: Spec) {
   let entrypoint: string[] | undefined;
   let environment: Record<string, string> | undefined;
   const tls = spec.tls;
-  const server = acmeServer(spec);
-  if (server && (tls.mode === 'http-01' || tls.mode === 'dns-01')) {
+  const ca = acmeTls(spec);
+  if (ca) {
     args.push(
-      `--certificatesresolvers.le.acme.email=${tls.email}`,
+      `--certificatesresolvers.le.acme.email=${ca.email}`,
       '--certificatesresolvers.le.acme.storage=/acme/acme.json',
-      `--certificatesresolvers.le.acme.caserver=${server.directory}`,
+      `--certificatesresolvers.le.acme.caserver=${ca.directory}`,
     );
     volumes.push('traefik-acme:/acme');
     // Traefik's ACME client (lego) trusts the CA of a private ACME server through this variable.
-    if (server.caCertificate) {
+    if (ca.caCertificate) {
       secrets.push(ACME_CA_SECRET);
       environment = { LEGO_CA_CERTIFICATES: `/run/secrets/${ACME_CA_SECRET}` };
     }
