@@ -1,8 +1,9 @@
 // Shared by integration tests: the default lab (built once, reused by every file) and ssh into it.
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { labPaths, labSmtpSecrets } from '../../../src/lab/state.js';
 import { DEFAULT_LAB_NAME, LAB_LABEL } from '../../../src/lab/topology.js';
 import { packagePath } from '../../../src/paths.js';
@@ -95,46 +96,67 @@ export function unbanAll(servers: Pick<LabInfo['servers'][number], 'container'>[
 
 /**
  * The lab is provisioned once per test run and shared: what this run's provisioning covered is recorded beside
- * the lab's state, keyed by the servers' container ids, the spec and the Ansible roles. A recreated server,
- * an edited spec or role, or an environment not covered yet means provisioning again.
+ * the lab's state, one key per environment: the ids of that environment's server containers, the spec without
+ * its pinned host keys (a recreated server is pinned again, which changes nothing for the other environments),
+ * and the Ansible roles. A recreated server, an edited spec or role, or an environment not covered yet means
+ * provisioning that environment again, and only that one.
  */
 const provisionedFile = join(defaultLabDir, 'provisioned.json');
 
-function provisioningKey(lab: LabInfo): string {
-  const h = createHash('sha256');
-  for (const s of [...lab.servers].sort((a, b) => a.name.localeCompare(b.name))) {
-    const id = spawnSync('docker', ['inspect', '--format', '{{.Id}}', s.container], { encoding: 'utf8' });
-    h.update(`${s.name}=${id.stdout.trim()}\n`);
-  }
-  h.update(readFileSync(lab.spec));
+function provisioningKeys(lab: LabInfo): Record<string, string> {
+  const common = createHash('sha256');
+  const spec = parse(readFileSync(lab.spec, 'utf8')) as {
+    environments?: Record<string, { servers?: { hostKeys?: unknown }[] }>;
+  };
+  for (const e of Object.values(spec.environments ?? {})) for (const s of e.servers ?? []) delete s.hostKeys;
+  common.update(JSON.stringify(spec));
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, e.name);
       if (e.isDirectory()) walk(path);
-      else if (!e.name.endsWith('.pyc')) h.update(`${path}\n`).update(readFileSync(path));
+      else if (!e.name.endsWith('.pyc')) common.update(`${path}\n`).update(readFileSync(path));
     }
   };
   walk(packagePath('ansible'));
-  return h.digest('hex');
+  const base = common.digest('hex');
+  const keys: Record<string, string> = {};
+  for (const environment of new Set(lab.servers.map((s) => s.environment))) {
+    const h = createHash('sha256').update(`${base}\n`);
+    for (const s of lab.servers
+      .filter((x) => x.environment === environment)
+      .sort((a, b) => a.name.localeCompare(b.name))) {
+      const id = spawnSync('docker', ['inspect', '--format', '{{.Id}}', s.container], { encoding: 'utf8' });
+      h.update(`${s.name}=${id.stdout.trim()}\n`);
+    }
+    keys[environment] = h.digest('hex');
+  }
+  return keys;
 }
 
 function provisionedEnvironments(lab: LabInfo): string[] {
   if (!existsSync(provisionedFile)) return [];
-  const recorded = readJson<{ key: string; environments: string[] }>(provisionedFile);
-  return recorded.key === provisioningKey(lab) ? recorded.environments : [];
+  const recorded = readJson<{ keys?: Record<string, string> }>(provisionedFile).keys ?? {};
+  const current = provisioningKeys(lab);
+  return Object.keys(recorded).filter((e) => recorded[e] === current[e]);
+}
+
+function writeProvisioned(lab: LabInfo, environments: string[]): void {
+  const current = provisioningKeys(lab);
+  const keys = Object.fromEntries(environments.map((e) => [e, current[e]]));
+  writeFileSync(provisionedFile, `${JSON.stringify({ keys })}\n`);
 }
 
 /** Records that these environments of the lab were provisioned by this run (after a successful provision). */
 export function recordProvisioned(lab: LabInfo, environments: string[]): void {
-  const all = [...new Set([...provisionedEnvironments(lab), ...environments])];
-  writeFileSync(provisionedFile, `${JSON.stringify({ key: provisioningKey(lab), environments: all })}\n`);
+  writeProvisioned(lab, [...new Set([...provisionedEnvironments(lab), ...environments])]);
 }
 
 /** Forgets environments provisioned from another spec than the lab's (the next file provisions them again). */
 export function forgetProvisioned(lab: LabInfo, environments: string[]): void {
-  const left = provisionedEnvironments(lab).filter((e) => !environments.includes(e));
-  rmSync(provisionedFile, { force: true });
-  if (left.length) recordProvisioned(lab, left);
+  writeProvisioned(
+    lab,
+    provisionedEnvironments(lab).filter((e) => !environments.includes(e)),
+  );
 }
 
 /** Provisions the environments that this lab, as it is, has not been provisioned for yet. */
