@@ -100,8 +100,8 @@ beforeAll(() => {
   lab = ensureDefaultLab();
   unbanAll(lab.servers);
   identity = join(lab.dir, 'id_ed25519');
-  // First provisioning from delivered servers (in the suite: the lab.test before it leaves them delivered), unless
-  // this lab was provisioned from its spec already. The first tests are the drift check and the re-run.
+  // First provisioning from delivered servers, unless this lab was provisioned from its spec already (in the suite,
+  // demo.test's `crvs demo` did it). The first tests are the drift check and the re-run.
   ensureProvisioned(lab, ENVIRONMENTS, env());
 });
 
