@@ -14,10 +14,10 @@ const INTEGRATION_ORDER = [
   'lab.test.ts',
   // The main job first, on delivered servers, as a user's first `crvs demo` runs: its provisioning is the lab's
   // first, which the files after it share, and deploy.test's setup finds qa and production running v1 (about 40 s,
-  // against 200 s when it built and deployed them). Side by side on one machine (2026-12-05), the integration files
-  // took 57.8 minutes in this order and 58.7 with demo.test after deploy.test: within a run's noise. With three
-  // stacks up (health checks every 10 s), provision.test's runs took 507 s against 440 s before any stack; with
-  // checks every 3 s, 1.8 times as long (2026-12-01).
+  // against 200 s when it built and deployed them). On one machine (2026-12-05), the integration files took 57.8
+  // and 53.9 minutes in this order and 58.7 with demo.test after deploy.test: any gain is within the noise. With
+  // three stacks up (health checks every 10 s), provision.test's runs took 507 s against 440 s before any stack;
+  // with checks every 3 s, 1.8 times as long (2026-12-01).
   'demo.test.ts',
   'provision.test.ts',
   'hostkeys.test.ts',
